@@ -1,0 +1,13 @@
+//! Vakt's pure core: the values every other crate speaks in.
+//!
+//! Nothing here does I/O or reads the wall clock. Time comes in through [`Clock`], so the
+//! receiver, the engine and the simulator can all run on real or simulated time alike.
+//!
+//! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
+//! - [`time`]: instants in microseconds since the Unix epoch, and the [`Clock`] trait.
+
+pub mod event;
+pub mod time;
+
+pub use event::{Category, Condition, Event, EventCode, PayloadFormat};
+pub use time::{Clock, SystemClock, UnixMicros};
