@@ -1,0 +1,148 @@
+//! The transmitter registry on SQLite.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use vakt_dc09::{Dialect, Key, KeyForm, Window};
+use vakt_store::{ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter};
+
+use crate::unavailable;
+
+const SELECT_ALL: &str = "SELECT t.*, s.name AS site_name, s.address AS site_address
+    FROM transmitters t JOIN sites s ON s.id = t.site_id
+    ORDER BY t.account, t.receiver, t.prefix";
+
+pub async fn transmitters(pool: &SqlitePool) -> Result<Vec<Transmitter>, StoreError> {
+    let rows = sqlx::query(SELECT_ALL)
+        .fetch_all(pool)
+        .await
+        .map_err(unavailable)?;
+    rows.iter().map(transmitter).collect()
+}
+
+pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT revision FROM registry_revision WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(unavailable)
+}
+
+fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
+    let get_error = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
+    let key_bytes: Option<Vec<u8>> = row.try_get("key_bytes").map_err(get_error)?;
+    let key_form: Option<String> = row.try_get("key_form").map_err(get_error)?;
+    let key = match (key_bytes, key_form) {
+        (Some(bytes), Some(form)) => Some(StoredKey {
+            key: Key::from_bytes(&bytes).map_err(unavailable)?,
+            form: KeyForm::parse(&form).map_err(unavailable)?,
+        }),
+        _ => None,
+    };
+    let policy: String = row.try_get("timestamp_policy").map_err(get_error)?;
+    let dialect: String = row.try_get("dialect").map_err(get_error)?;
+    let optional = |text: String| (!text.is_empty()).then_some(text);
+    Ok(Transmitter {
+        id: row.try_get("id").map_err(get_error)?,
+        spec: NewTransmitter {
+            account: row.try_get("account").map_err(get_error)?,
+            receiver: optional(row.try_get("receiver").map_err(get_error)?),
+            prefix: optional(row.try_get("prefix").map_err(get_error)?),
+            key,
+            supervision_interval_s: row.try_get("supervision_interval_s").map_err(get_error)?,
+            timestamp_policy: TimestampPolicy::parse(&policy).unwrap_or_default(),
+            window: Window {
+                behind_s: row.try_get("window_behind_s").map_err(get_error)?,
+                ahead_s: row.try_get("window_ahead_s").map_err(get_error)?,
+            },
+            clock_offset_s: row.try_get("clock_offset_s").map_err(get_error)?,
+            dialect: serde_json::from_str::<Dialect>(&dialect).unwrap_or_default(),
+            site: Site {
+                name: row.try_get("site_name").map_err(get_error)?,
+                address: row.try_get("site_address").map_err(get_error)?,
+            },
+        },
+    })
+}
+
+pub async fn import(connection: &mut SqliteConnection, transmitters: Vec<NewTransmitter>) -> Result<ImportOutcome, StoreError> {
+    let mut transaction = connection.begin().await.map_err(unavailable)?;
+    let mut outcome = ImportOutcome::default();
+    for spec in transmitters {
+        sqlx::query("INSERT INTO sites (name, address) VALUES ($1, $2) ON CONFLICT (name, address) DO NOTHING")
+            .bind(&spec.site.name)
+            .bind(&spec.site.address)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        let site_id: i64 = sqlx::query_scalar("SELECT id FROM sites WHERE name = $1 AND address = $2")
+            .bind(&spec.site.name)
+            .bind(&spec.site.address)
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        let reference = spec.reference();
+        let existing: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM transmitters WHERE account = $1 AND receiver = $2 AND prefix = $3")
+                .bind(&reference.account)
+                .bind(&reference.receiver)
+                .bind(&reference.prefix)
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(unavailable)?;
+        if existing.is_some() {
+            outcome.updated += 1;
+        } else {
+            outcome.created += 1;
+        }
+        sqlx::query(
+            "INSERT INTO transmitters (account, receiver, prefix, key_bytes, key_form, supervision_interval_s,
+                 timestamp_policy, window_behind_s, window_ahead_s, clock_offset_s, dialect, site_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+             ON CONFLICT (account, receiver, prefix) DO UPDATE SET
+                 key_bytes = excluded.key_bytes, key_form = excluded.key_form,
+                 supervision_interval_s = excluded.supervision_interval_s,
+                 timestamp_policy = excluded.timestamp_policy, window_behind_s = excluded.window_behind_s,
+                 window_ahead_s = excluded.window_ahead_s, clock_offset_s = excluded.clock_offset_s,
+                 dialect = excluded.dialect, site_id = excluded.site_id",
+        )
+        .bind(&reference.account)
+        .bind(&reference.receiver)
+        .bind(&reference.prefix)
+        .bind(spec.key.as_ref().map(|k| k.key.as_bytes().to_vec()))
+        .bind(spec.key.as_ref().map(|k| k.form.as_str()))
+        .bind(spec.supervision_interval_s)
+        .bind(spec.timestamp_policy.as_str())
+        .bind(spec.window.behind_s)
+        .bind(spec.window.ahead_s)
+        .bind(spec.clock_offset_s)
+        .bind(serde_json::to_string(&spec.dialect).unwrap_or_else(|_| "{}".to_owned()))
+        .bind(site_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+    }
+    bump_revision(&mut transaction).await?;
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(outcome)
+}
+
+pub async fn delete(connection: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
+    let mut transaction = connection.begin().await.map_err(unavailable)?;
+    let deleted = sqlx::query("DELETE FROM transmitters WHERE id = $1")
+        .bind(id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
+    if deleted.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    bump_revision(&mut transaction).await?;
+    transaction.commit().await.map_err(unavailable)
+}
+
+async fn bump_revision(connection: &mut SqliteConnection) -> Result<(), StoreError> {
+    sqlx::query("UPDATE registry_revision SET revision = revision + 1 WHERE id = 1")
+        .execute(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}

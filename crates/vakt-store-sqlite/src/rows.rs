@@ -1,0 +1,67 @@
+//! Reading journal rows back into records.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use vakt_core::UnixMicros;
+use vakt_store::{SignalFilter, SignalRecord, StoreError, StoredSignal, Transport, Verdict};
+
+use crate::unavailable;
+
+/// Most rows one listing returns, whatever the caller asks for.
+pub const LIST_ROWS_MAX: u32 = 10_000;
+
+pub async fn signals(pool: &SqlitePool, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {
+    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM signals WHERE 1 = 1");
+    if let Some(account) = &filter.account {
+        query.push(" AND account = ").push_bind(account.clone());
+    }
+    if let Some(since) = filter.since {
+        query.push(" AND received_at_us >= ").push_bind(since.0);
+    }
+    if let Some(until) = filter.until {
+        query.push(" AND received_at_us < ").push_bind(until.0);
+    }
+    if let Some(after) = filter.after_id {
+        query.push(" AND id > ").push_bind(after);
+    }
+    let limit = filter.limit.clamp(1, LIST_ROWS_MAX);
+    query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+    let rows = query.build().fetch_all(pool).await.map_err(unavailable)?;
+    rows.iter().map(signal).collect::<Result<_, sqlx::Error>>().map_err(unavailable)
+}
+
+fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
+    let decode = |column: &str, error: String| sqlx::Error::ColumnDecode { index: column.to_owned(), source: error.into() };
+    let transport = match row.try_get::<String, _>("transport")?.as_str() {
+        "udp" => Transport::Udp,
+        _ => Transport::Tcp,
+    };
+    let verdict_text: String = row.try_get("verdict")?;
+    let verdict = Verdict::parse(&verdict_text).ok_or_else(|| decode("verdict", verdict_text.clone()))?;
+    let xdata_text: String = row.try_get("xdata")?;
+    let events_text: String = row.try_get("events")?;
+    let record = SignalRecord {
+        received_at: UnixMicros(row.try_get("received_at_us")?),
+        transport,
+        listener: row.try_get("listener")?,
+        peer: row.try_get("peer")?,
+        raw: row.try_get("raw")?,
+        verdict,
+        detail: row.try_get("detail")?,
+        token: row.try_get("token")?,
+        encrypted: row.try_get("encrypted")?,
+        sequence: row.try_get("sequence")?,
+        receiver: row.try_get("receiver")?,
+        prefix: row.try_get("prefix")?,
+        account: row.try_get("account")?,
+        transmitter_id: row.try_get("transmitter_id")?,
+        message_time: row.try_get::<Option<i64>, _>("message_time_us")?.map(UnixMicros),
+        data: row.try_get("data")?,
+        xdata: serde_json::from_str(&xdata_text).map_err(|e| decode("xdata", e.to_string()))?,
+        events: serde_json::from_str(&events_text).map_err(|e| decode("events", e.to_string()))?,
+        answer: row.try_get("answer")?,
+        response: row.try_get("response")?,
+        duplicate_key: row.try_get("duplicate_key")?,
+    };
+    Ok(StoredSignal { id: row.try_get("id")?, duplicate_of: row.try_get("duplicate_of")?, record })
+}

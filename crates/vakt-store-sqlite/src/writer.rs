@@ -1,0 +1,224 @@
+//! The one writer: group commit for the journal, transactions for the registry.
+//!
+//! Journal ids are assigned here, in order, because this task is the only one that writes
+//! signals. Duplicate detection happens here too: the writer remembers the duplicate keys of
+//! the messages it committed within the window (reloaded from the journal at start), so a
+//! retransmission that arrives after a crash between commit and ACK is still recognised.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Instant;
+
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+use vakt_core::UnixMicros;
+use vakt_store::{ImportOutcome, NewTransmitter, Receipt, SignalRecord, StoreError, Verdict};
+
+use crate::{SqliteOptions, registry, unavailable};
+
+/// Rows per INSERT statement; a batch is cut into these sizes so only a few statement
+/// shapes exist and each stays well under SQLite's bound on variables.
+const INSERT_CHUNK_ROWS: [usize; 4] = [64, 16, 4, 1];
+
+type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// A write for the writer.
+#[derive(Debug)]
+pub enum Command {
+    /// Journal one record.
+    Append(Box<SignalRecord>, Reply<Receipt>),
+    /// Import transmitters in one transaction.
+    Import(Vec<NewTransmitter>, Reply<ImportOutcome>),
+    /// Delete a transmitter.
+    DeleteTransmitter(i64, Reply<()>),
+    /// Finish and stop.
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// What the writer remembers between batches.
+#[derive(Debug)]
+pub struct State {
+    next_id: i64,
+    window_us: i64,
+    recent: HashMap<String, i64>,
+    recent_order: VecDeque<(UnixMicros, String)>,
+}
+
+impl State {
+    /// Reads the next journal id and the duplicate keys still inside the window.
+    pub async fn load(connection: &mut SqliteConnection, options: &SqliteOptions, now: UnixMicros) -> Result<State, StoreError> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM signals")
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(unavailable)?;
+        let window_us = i64::from(options.duplicate_window_s) * 1_000_000;
+        let mut state = State { next_id: last.unwrap_or(0) + 1, window_us, recent: HashMap::new(), recent_order: VecDeque::new() };
+        let rows = sqlx::query(
+            "SELECT id, duplicate_key, received_at_us FROM signals
+             WHERE duplicate_key IS NOT NULL AND duplicate_of IS NULL AND received_at_us >= $1
+             ORDER BY id",
+        )
+        .bind(now.0 - window_us)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(unavailable)?;
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(unavailable)?;
+            let key: String = row.try_get("duplicate_key").map_err(unavailable)?;
+            let at: i64 = row.try_get("received_at_us").map_err(unavailable)?;
+            state.remember(UnixMicros(at), key, id);
+        }
+        Ok(state)
+    }
+
+    fn remember(&mut self, at: UnixMicros, key: String, id: i64) {
+        self.recent.insert(key.clone(), id);
+        self.recent_order.push_back((at, key));
+    }
+
+    fn forget_before(&mut self, now: UnixMicros) {
+        while let Some((at, _)) = self.recent_order.front() {
+            if at.0 >= now.0 - self.window_us {
+                break;
+            }
+            if let Some((_, key)) = self.recent_order.pop_front() {
+                self.recent.remove(&key);
+            }
+        }
+    }
+}
+
+/// Runs until shut down or until every sender is gone.
+pub async fn run(mut connection: SqliteConnection, mut queue: mpsc::Receiver<Command>, mut state: State, batch_max: usize) {
+    let mut pending: Option<Command> = None;
+    loop {
+        let command = match pending.take() {
+            Some(command) => command,
+            None => match queue.recv().await {
+                Some(command) => command,
+                None => break,
+            },
+        };
+        match command {
+            Command::Append(record, reply) => {
+                let mut batch = vec![(*record, reply)];
+                while batch.len() < batch_max {
+                    match queue.try_recv() {
+                        Ok(Command::Append(record, reply)) => batch.push((*record, reply)),
+                        Ok(other) => {
+                            pending = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
+                commit_batch(&mut connection, &mut state, batch).await;
+            }
+            Command::Import(transmitters, reply) => {
+                let _ = reply.send(registry::import(&mut connection, transmitters).await);
+            }
+            Command::DeleteTransmitter(id, reply) => {
+                let _ = reply.send(registry::delete(&mut connection, id).await);
+            }
+            Command::Shutdown(done) => {
+                let _ = connection.close().await;
+                let _ = done.send(());
+                return;
+            }
+        }
+    }
+    let _ = connection.close().await;
+}
+
+fn plan(state: &State, batch: &[(SignalRecord, Reply<Receipt>)]) -> Vec<Receipt> {
+    let mut receipts = Vec::with_capacity(batch.len());
+    let mut new_keys: HashMap<&str, i64> = HashMap::new();
+    for (offset, (record, _)) in batch.iter().enumerate() {
+        let id = state.next_id + offset as i64;
+        let duplicate_of = record
+            .duplicate_key
+            .as_deref()
+            .and_then(|key| state.recent.get(key).copied().or_else(|| new_keys.get(key).copied()));
+        if let (Some(key), None) = (record.duplicate_key.as_deref(), duplicate_of) {
+            new_keys.insert(key, id);
+        }
+        receipts.push(Receipt { id, duplicate_of });
+    }
+    receipts
+}
+
+async fn commit_batch(connection: &mut SqliteConnection, state: &mut State, batch: Vec<(SignalRecord, Reply<Receipt>)>) {
+    let started = Instant::now();
+    let count = batch.len();
+    // Work out ids and duplicates first; they take effect only if the commit succeeds.
+    let receipts = plan(state, &batch);
+    let outcome = write(connection, &batch, &receipts).await;
+    metrics::histogram!("vakt_journal_batch_signals").record(count as f64);
+    metrics::histogram!("vakt_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+    match outcome {
+        Ok(()) => {
+            state.next_id += count as i64;
+            for ((record, reply), receipt) in batch.into_iter().zip(receipts) {
+                if let (Some(key), None) = (record.duplicate_key, receipt.duplicate_of) {
+                    state.forget_before(record.received_at);
+                    state.remember(record.received_at, key, receipt.id);
+                }
+                let _ = reply.send(Ok(receipt));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, signals = count, "journal commit failed; nothing in this batch is acknowledged");
+            metrics::counter!("vakt_journal_commit_failures_total").increment(1);
+            for (_, reply) in batch {
+                let _ = reply.send(Err(StoreError::Unavailable(error.to_string())));
+            }
+        }
+    }
+}
+
+async fn write(connection: &mut SqliteConnection, batch: &[(SignalRecord, Reply<Receipt>)], receipts: &[Receipt]) -> Result<(), sqlx::Error> {
+    let mut transaction = connection.begin().await?;
+    let mut done = 0;
+    while done < batch.len() {
+        let remaining = batch.len() - done;
+        let chunk = INSERT_CHUNK_ROWS.into_iter().find(|&size| size <= remaining).unwrap_or(1);
+        let rows = batch.get(done..done + chunk).unwrap_or_default().iter().zip(receipts.get(done..).unwrap_or_default());
+        let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO signals (id, received_at_us, transport, listener, peer, raw, verdict, detail, token, \
+             encrypted, sequence, receiver, prefix, account, transmitter_id, message_time_us, data, xdata, \
+             events, answer, response, duplicate_key, duplicate_of) ",
+        );
+        insert.push_values(rows, |mut values, ((record, _), receipt)| {
+            let verdict = match (record.verdict, receipt.duplicate_of) {
+                (Verdict::Accepted | Verdict::UnknownTransmitter, Some(_)) => Verdict::Duplicate,
+                (verdict, _) => verdict,
+            };
+            values
+                .push_bind(receipt.id)
+                .push_bind(record.received_at.0)
+                .push_bind(record.transport.as_str())
+                .push_bind(record.listener.clone())
+                .push_bind(record.peer.clone())
+                .push_bind(record.raw.clone())
+                .push_bind(verdict.as_str())
+                .push_bind(record.detail.clone())
+                .push_bind(record.token.clone())
+                .push_bind(record.encrypted)
+                .push_bind(record.sequence.clone())
+                .push_bind(record.receiver.clone())
+                .push_bind(record.prefix.clone())
+                .push_bind(record.account.clone())
+                .push_bind(record.transmitter_id)
+                .push_bind(record.message_time.map(|t| t.0))
+                .push_bind(record.data.clone())
+                .push_bind(record.xdata.to_string())
+                .push_bind(serde_json::to_string(&record.events).unwrap_or_else(|_| "[]".to_owned()))
+                .push_bind(record.answer.clone())
+                .push_bind(record.response.clone())
+                .push_bind(record.duplicate_key.clone())
+                .push_bind(receipt.duplicate_of);
+        });
+        insert.build().execute(&mut *transaction).await?;
+        done += chunk;
+    }
+    transaction.commit().await
+}

@@ -1,0 +1,168 @@
+//! Journal rows: what was received, how it was read, and what was answered.
+
+use serde::{Deserialize, Serialize};
+use vakt_core::{Event, UnixMicros};
+
+/// How a frame arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transport {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+}
+
+impl Transport {
+    /// `tcp` or `udp`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        }
+    }
+}
+
+/// What the receiver made of a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A valid message from a known transmitter; acknowledged.
+    Accepted,
+    /// A retransmission of a message already journalled; acknowledged again, handled once.
+    Duplicate,
+    /// A valid message from an account Vakt does not know; kept so no alarm is lost.
+    UnknownTransmitter,
+    /// The timestamp is outside the window; answered with NAK.
+    OutsideWindow,
+    /// A correct frame Vakt cannot process (unknown token, no key); answered with DUH.
+    Unsupported,
+    /// Encrypted content that does not decrypt with the account's key; answered with DUH.
+    DecryptFailed,
+    /// A plain frame for an account that must encrypt; answered with DUH.
+    PlainRejected,
+    /// The CRC does not match.
+    BadCrc,
+    /// Not a readable frame: length, header or a dialect the account has not enabled.
+    BadFrame,
+}
+
+impl Verdict {
+    /// Every verdict, for metrics and tests.
+    pub const ALL: [Verdict; 9] = [
+        Verdict::Accepted,
+        Verdict::Duplicate,
+        Verdict::UnknownTransmitter,
+        Verdict::OutsideWindow,
+        Verdict::Unsupported,
+        Verdict::DecryptFailed,
+        Verdict::PlainRejected,
+        Verdict::BadCrc,
+        Verdict::BadFrame,
+    ];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Duplicate => "duplicate",
+            Verdict::UnknownTransmitter => "unknown_transmitter",
+            Verdict::OutsideWindow => "outside_window",
+            Verdict::Unsupported => "unsupported",
+            Verdict::DecryptFailed => "decrypt_failed",
+            Verdict::PlainRejected => "plain_rejected",
+            Verdict::BadCrc => "bad_crc",
+            Verdict::BadFrame => "bad_frame",
+        }
+    }
+
+    /// Parses the stable name.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Verdict> {
+        Verdict::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+/// A frame to journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignalRecord {
+    /// When the frame was read.
+    pub received_at: UnixMicros,
+    /// TCP or UDP.
+    pub transport: Transport,
+    /// The name of the listener (port) it came in on.
+    pub listener: String,
+    /// The sender's address.
+    pub peer: String,
+    /// The frame exactly as received.
+    pub raw: Vec<u8>,
+    /// What the receiver made of it.
+    pub verdict: Verdict,
+    /// Why, in words, when it was not accepted.
+    pub detail: Option<String>,
+    /// The token without `*`.
+    pub token: Option<String>,
+    /// Whether the frame was encrypted.
+    pub encrypted: bool,
+    /// The sequence digits.
+    pub sequence: Option<String>,
+    /// The receiver number.
+    pub receiver: Option<String>,
+    /// The account prefix.
+    pub prefix: Option<String>,
+    /// The account.
+    pub account: Option<String>,
+    /// The registered transmitter, when known.
+    pub transmitter_id: Option<i64>,
+    /// The message's own timestamp.
+    pub message_time: Option<UnixMicros>,
+    /// The data block in plain text (decrypted when it was encrypted).
+    pub data: Option<Vec<u8>>,
+    /// The extended data, as JSON.
+    pub xdata: serde_json::Value,
+    /// The decoded events.
+    pub events: Vec<Event>,
+    /// `ack`, `nak`, `duh` or `none`.
+    pub answer: String,
+    /// The answer's bytes.
+    pub response: Vec<u8>,
+    /// What makes a retransmission the same message; `None` when it cannot be one.
+    pub duplicate_key: Option<String>,
+}
+
+/// What the journal says about an appended record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The journal id of the record.
+    pub id: i64,
+    /// The first record of the same message, when this one is a retransmission.
+    pub duplicate_of: Option<i64>,
+}
+
+/// A journalled record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSignal {
+    /// The journal id.
+    pub id: i64,
+    /// The first record of the same message, when this one is a retransmission.
+    pub duplicate_of: Option<i64>,
+    /// The record.
+    pub record: SignalRecord,
+}
+
+/// Which records to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SignalFilter {
+    /// Only this account.
+    pub account: Option<String>,
+    /// Received at or after.
+    pub since: Option<UnixMicros>,
+    /// Received before.
+    pub until: Option<UnixMicros>,
+    /// Only records with a journal id above this (for paging forwards).
+    pub after_id: Option<i64>,
+    /// At most this many.
+    pub limit: u32,
+}
