@@ -166,3 +166,47 @@ pub struct SignalFilter {
     /// At most this many.
     pub limit: u32,
 }
+
+fn rfc3339(instant: UnixMicros) -> String {
+    jiff::Timestamp::from_microsecond(instant.0).map(|t| t.to_string()).unwrap_or_default()
+}
+
+impl StoredSignal {
+    /// The signal as the CLI's `--json` and the API show it. Byte fields are given as text
+    /// (invalid UTF-8 replaced) and, for the raw frame and answer, also as hex.
+    #[must_use]
+    pub fn to_json(&self) -> serde_json::Value {
+        let record = &self.record;
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        serde_json::json!({
+            "id": self.id,
+            "received_at": rfc3339(record.received_at),
+            "transport": record.transport.as_str(),
+            "listener": record.listener,
+            "peer": record.peer,
+            "verdict": record.verdict.as_str(),
+            "detail": record.detail,
+            "token": record.token,
+            "encrypted": record.encrypted,
+            "sequence": record.sequence,
+            "receiver": record.receiver,
+            "prefix": record.prefix,
+            "account": record.account,
+            "transmitter_id": record.transmitter_id,
+            "message_time": record.message_time.map(rfc3339),
+            "data": record.data.as_deref().map(text),
+            "xdata": record.xdata,
+            "events": record.events,
+            "answer": record.answer,
+            "duplicate_of": self.duplicate_of,
+            "raw": text(&record.raw),
+            "raw_hex": hex_upper(&record.raw),
+            "response": text(&record.response),
+            "response_hex": hex_upper(&record.response),
+        })
+    }
+}
+
+fn hex_upper(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

@@ -11,9 +11,11 @@
 
 use std::future::Future;
 
+pub mod input;
 pub mod journal;
 pub mod registry;
 
+pub use input::{FieldError, TransmitterInput};
 pub use journal::{Receipt, SignalFilter, SignalRecord, StoredSignal, Transport, Verdict};
 pub use registry::{
     ImportOutcome, NewTransmitter, Site, StoredKey, TimestampPolicy, Transmitter, TransmitterRef,

@@ -1,1 +1,285 @@
-//! stub
+//! Vakt over HTTP: health, metrics and the JSON API (`/api/v1`).
+//!
+//! Handlers are thin: they parse the request into typed values, call the store through its
+//! traits and render JSON. Errors carry a stable code and a message in Swedish and English.
+//! The API is protected by a bearer token from the configuration, compared in constant time.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use vakt_core::UnixMicros;
+use vakt_store::{Journal, Registry, SignalFilter, StoreError, Transmitter, TransmitterInput};
+
+/// Longest page of signals the API returns.
+pub const SIGNALS_PAGE_MAX: u32 = 1_000;
+/// Largest request body accepted, in bytes.
+pub const BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// What the web side needs.
+pub struct WebState<S> {
+    /// The store.
+    pub store: S,
+    /// The API's bearer token.
+    pub api_token: String,
+    /// Renders the Prometheus metrics text.
+    pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
+}
+
+impl<S> std::fmt::Debug for WebState<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebState").field("api_token", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+/// An error as the API reports it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    en: String,
+    sv: String,
+    details: serde_json::Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, en: impl Into<String>, sv: impl Into<String>) -> ApiError {
+        ApiError { status, code, en: en.into(), sv: sv.into(), details: serde_json::Value::Null }
+    }
+
+    fn unauthorized() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "A valid bearer token is required.",
+            "En giltig bearer-token krävs.",
+        )
+    }
+
+    fn bad_request(en: impl Into<String>, sv: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", en, sv)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.", "Hittades inte."),
+            StoreError::Conflict(what) => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", format!("Conflict: {what}"), format!("Konflikt: {what}"))
+            }
+            StoreError::Unavailable(_) | StoreError::Closed => {
+                tracing::error!(%error, "store error in an API request");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The database is unavailable; try again.",
+                    "Databasen är inte tillgänglig; försök igen.",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = serde_json::json!({
+            "error": { "code": self.code, "message": { "en": self.en, "sv": self.sv } }
+        });
+        if !self.details.is_null() {
+            body["error"]["details"] = self.details;
+        }
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The router for a store.
+pub fn router<S>(state: Arc<WebState<S>>) -> Router
+where
+    S: Journal + Registry + Clone,
+{
+    Router::new()
+        .route("/healthz", get(healthz::<S>))
+        .route("/metrics", get(metrics::<S>))
+        .route("/api/v1/signals", get(signals::<S>))
+        .route("/api/v1/transmitters", get(list_transmitters::<S>).post(import_transmitters::<S>))
+        .route("/api/v1/transmitters/{id}", delete(delete_transmitter::<S>))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such page.", "Sidan finns inte.")
+        })
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if state.api_token.is_empty() || !constant_time_equal(presented.trim().as_bytes(), state.api_token.as_bytes()) {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(())
+}
+
+async fn healthz<S: Journal + Registry + Clone>(State(state): State<Arc<WebState<S>>>) -> Response {
+    match state.store.registry_revision().await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
+        Err(error) => {
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "reason": error.to_string() })))
+                .into_response()
+        }
+    }
+}
+
+async fn metrics<S>(State(state): State<Arc<WebState<S>>>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], (state.metrics)()).into_response()
+}
+
+/// Query of `GET /api/v1/signals`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalsQuery {
+    account: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    after_id: Option<i64>,
+    limit: Option<u32>,
+}
+
+fn instant(field: &str, text: Option<&str>) -> Result<Option<UnixMicros>, ApiError> {
+    let Some(text) = text else { return Ok(None) };
+    let parsed: jiff::Timestamp = text.parse().map_err(|_| {
+        ApiError::bad_request(
+            format!("{field} must be an RFC 3339 time such as 2026-11-21T08:00:00Z"),
+            format!("{field} måste vara en RFC 3339-tid, till exempel 2026-11-21T08:00:00Z"),
+        )
+    })?;
+    Ok(Some(UnixMicros(parsed.as_microsecond())))
+}
+
+async fn signals<S: Journal + Registry + Clone>(
+    State(state): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+    query: Result<Query<SignalsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let Query(query) = query.map_err(|rejection| {
+        ApiError::bad_request(format!("Bad query: {rejection}"), format!("Felaktig fråga: {rejection}"))
+    })?;
+    let limit = query.limit.unwrap_or(100);
+    if limit == 0 || limit > SIGNALS_PAGE_MAX {
+        return Err(ApiError::bad_request(
+            format!("limit must be 1 to {SIGNALS_PAGE_MAX}"),
+            format!("limit måste vara 1 till {SIGNALS_PAGE_MAX}"),
+        ));
+    }
+    let filter = SignalFilter {
+        account: query.account,
+        since: instant("since", query.since.as_deref())?,
+        until: instant("until", query.until.as_deref())?,
+        after_id: query.after_id,
+        limit,
+    };
+    let signals = state.store.signals(&filter).await?;
+    let items: Vec<serde_json::Value> = signals.iter().map(vakt_store::StoredSignal::to_json).collect();
+    Ok(Json(serde_json::json!({ "signals": items })).into_response())
+}
+
+/// A transmitter as the API shows it: the key described, never shown.
+#[must_use]
+pub fn transmitter_json(transmitter: &Transmitter) -> serde_json::Value {
+    let spec = &transmitter.spec;
+    serde_json::json!({
+        "id": transmitter.id,
+        "account": spec.account,
+        "receiver": spec.receiver,
+        "prefix": spec.prefix,
+        "key": spec.key.as_ref().map(vakt_store::StoredKey::describe),
+        "supervision_interval_s": spec.supervision_interval_s,
+        "timestamp_policy": spec.timestamp_policy.as_str(),
+        "window_behind_s": spec.window.behind_s,
+        "window_ahead_s": spec.window.ahead_s,
+        "clock_offset_s": spec.clock_offset_s,
+        "dialect": spec.dialect,
+        "site_name": spec.site.name,
+        "site_address": spec.site.address,
+    })
+}
+
+async fn list_transmitters<S: Journal + Registry + Clone>(
+    State(state): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let transmitters = state.store.transmitters().await?;
+    let items: Vec<serde_json::Value> = transmitters.iter().map(transmitter_json).collect();
+    Ok(Json(serde_json::json!({ "transmitters": items })).into_response())
+}
+
+async fn import_transmitters<S: Journal + Registry + Clone>(
+    State(state): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+    body: Result<Json<Vec<TransmitterInput>>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let Json(inputs) = body.map_err(|rejection| {
+        ApiError::bad_request(
+            format!("The body must be a JSON array of transmitters: {}", rejection.body_text()),
+            format!("Innehållet måste vara en JSON-lista med sändare: {}", rejection.body_text()),
+        )
+    })?;
+    let mut transmitters = Vec::with_capacity(inputs.len());
+    let mut problems = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (index, input) in inputs.into_iter().enumerate() {
+        match input.validate() {
+            Ok(transmitter) => {
+                if !seen.insert(transmitter.reference()) {
+                    problems.push(serde_json::json!({ "entry": index, "field": "account", "message": "appears twice" }));
+                }
+                transmitters.push(transmitter);
+            }
+            Err(errors) => {
+                for error in errors {
+                    problems.push(serde_json::json!({ "entry": index, "field": error.field, "message": error.message }));
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let mut error = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_transmitters",
+            "Nothing was imported: some entries are invalid.",
+            "Inget importerades: några poster är felaktiga.",
+        );
+        error.details = serde_json::Value::Array(problems);
+        return Err(error);
+    }
+    let outcome = state.store.import_transmitters(transmitters).await?;
+    Ok((StatusCode::OK, Json(serde_json::json!({ "created": outcome.created, "updated": outcome.updated }))).into_response())
+}
+
+async fn delete_transmitter<S: Journal + Registry + Clone>(
+    State(state): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    state.store.delete_transmitter(id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
