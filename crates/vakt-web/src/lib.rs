@@ -283,3 +283,18 @@ async fn delete_transmitter<S: Journal + Registry + Clone>(
     state.store.delete_transmitter(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+/// Serves the router on `listener` until `shutdown` resolves, then finishes open requests.
+///
+/// # Errors
+/// When the server fails.
+pub async fn serve<S>(
+    listener: tokio::net::TcpListener,
+    state: Arc<WebState<S>>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    S: Journal + Registry + Clone,
+{
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

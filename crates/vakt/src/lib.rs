@@ -1,1 +1,183 @@
-//! stub
+//! Vakt, the platform of a monitored-alarm operator, as one binary.
+//!
+//! This crate is the composition root: it reads [`settings`], opens the store the database
+//! URL names, starts the DC-09 receiver and the HTTP side, and shuts them down in order
+//! (stop accepting, finish pending commits, answer only what committed, close the journal).
+//! [`launch`] is what `vakt serve` runs and what the integration tests start on free ports.
+
+pub mod accounts;
+pub mod bench;
+pub mod settings;
+pub mod signals;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+use vakt_core::{Clock, SystemClock};
+use vakt_receiver::{Bound, ReceiverConfig, TableHandle, TransmitterTable};
+use vakt_store::Registry;
+use vakt_store_sqlite::{SqliteOptions, SqliteStore};
+
+use crate::settings::{Database, Settings};
+
+/// A running Vakt.
+#[derive(Debug)]
+pub struct App {
+    /// Where the DC-09 receiver listens.
+    pub dc09: Vec<Bound>,
+    /// Where the HTTP server listens.
+    pub http: SocketAddr,
+    /// The API's bearer token.
+    pub api_token: String,
+    /// Where the API token is kept, when it was generated.
+    pub api_token_file: Option<std::path::PathBuf>,
+    /// The database file.
+    pub database: std::path::PathBuf,
+    shutdown: CancellationToken,
+    receiver: vakt_receiver::Running,
+    http_task: tokio::task::JoinHandle<()>,
+    store: SqliteStore,
+}
+
+fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let buckets = [0.000_1, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(&buckets)
+                .ok()?
+                .set_buckets_for_metric(
+                    metrics_exporter_prometheus::Matcher::Full("vakt_journal_batch_signals".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0],
+                )
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .as_ref()
+}
+
+/// Opens the SQLite store the settings name.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
+pub async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<(SqliteStore, std::path::PathBuf)> {
+    let Database::Sqlite(path) = settings.database().map_err(anyhow::Error::msg)?;
+    let options = SqliteOptions {
+        batch_signals_max: settings.journal.batch_signals_max,
+        queue_writes_max: settings.journal.queue_writes_max,
+        duplicate_window_s: settings.journal.duplicate_window_s,
+        busy_timeout_ms: settings.journal.busy_timeout_ms,
+        ..SqliteOptions::new(path.clone())
+    };
+    let store = SqliteStore::open(options, clock)
+        .await
+        .with_context(|| format!("opening the database {}", path.display()))?;
+    Ok((store, path))
+}
+
+fn api_token(settings: &Settings) -> anyhow::Result<(String, Option<std::path::PathBuf>)> {
+    if !settings.http.api_token.is_empty() {
+        return Ok((settings.http.api_token.clone(), None));
+    }
+    let path = settings.data_dir.join("api-token");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let token = existing.trim().to_owned();
+        if !token.is_empty() {
+            return Ok((token, Some(path)));
+        }
+    }
+    let bytes: [u8; 24] = rand::random();
+    let token = hex::encode(bytes);
+    write_secret(&path, &token).with_context(|| format!("writing {}", path.display()))?;
+    Ok((token, Some(path)))
+}
+
+fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "{secret}")?;
+    file.sync_all()
+}
+
+/// Starts Vakt: store, receiver and HTTP server.
+///
+/// # Errors
+/// When the database cannot be opened or an address cannot be bound.
+pub async fn launch(settings: Settings) -> anyhow::Result<App> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+    let (store, database) = open_store(&settings, clock.clone()).await?;
+    let (api_token, api_token_file) = api_token(&settings)?;
+    let shutdown = CancellationToken::new();
+
+    let table = TableHandle::default();
+    table.replace(TransmitterTable::new(store.transmitters().await?));
+    let poll = Duration::from_millis(settings.receiver.registry_poll_ms.max(50));
+    tokio::spawn(vakt_receiver::follow_registry(store.clone(), table.clone(), poll, shutdown.clone()));
+
+    let config = ReceiverConfig {
+        listeners: settings.receiver.listeners.clone(),
+        limits: settings.receiver.limits,
+        bad_frame_answer: settings.receiver.bad_frame_answer,
+        default_window: vakt_dc09::Window::default(),
+        default_dialect: vakt_dc09::Dialect::default(),
+    };
+    let receiver = vakt_receiver::start(config, store.clone(), table, clock, shutdown.clone())
+        .await
+        .context("starting the DC-09 receiver")?;
+    let dc09 = receiver.bound.clone();
+
+    let render: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default());
+    let state = Arc::new(vakt_web::WebState { store: store.clone(), api_token: api_token.clone(), metrics: render });
+    let listener = tokio::net::TcpListener::bind(settings.http.listen)
+        .await
+        .with_context(|| format!("binding the HTTP address {}", settings.http.listen))?;
+    let http = listener.local_addr()?;
+    let stop_http = shutdown.clone();
+    let http_task = tokio::spawn(async move {
+        let served = vakt_web::serve(listener, state, async move { stop_http.cancelled().await }).await;
+        if let Err(error) = served {
+            tracing::error!(%error, "the HTTP server stopped");
+        }
+    });
+    Ok(App { dc09, http, api_token, api_token_file, database, shutdown, receiver, http_task, store })
+}
+
+impl App {
+    /// Stops accepting, answers what committed, closes the journal, and returns.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.receiver.wait().await;
+        let _ = self.http_task.await;
+        self.store.close().await;
+    }
+
+    /// The address of a DC-09 listener by transport (`tcp` or `udp`).
+    #[must_use]
+    pub fn dc09_address(&self, transport: vakt_store::Transport) -> Option<SocketAddr> {
+        self.dc09.iter().find(|b| b.transport == transport).map(|b| b.address)
+    }
+}
+
+/// Installs the metrics recorder (once per process); `launch` works without it.
+pub fn install_metrics() {
+    let _ = metrics_handle();
+}

@@ -1,1 +1,238 @@
-fn main() {}
+//! The `vakt` command.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use vakt::settings::{HttpOverride, Overrides, Settings};
+use vakt_core::{Clock, SystemClock};
+use vakt_store::{Journal, Registry, SignalFilter};
+
+/// Vakt: the platform of a monitored-alarm operator.
+#[derive(Debug, Parser)]
+#[command(name = "vakt", version, about)]
+struct Cli {
+    /// Configuration file (default: ./vakt.toml when it exists).
+    #[arg(long, short, global = true, env = "VAKT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data folder (database, generated secrets).
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (sqlite:PATH).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Log filter (error, warn, info, debug, trace).
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run Vakt: the DC-09 receiver, the journal and the HTTP API.
+    Serve {
+        /// HTTP address, such as 127.0.0.1:8080.
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
+    },
+    /// List journalled signals, newest last.
+    Signals {
+        /// Only this account.
+        #[arg(long)]
+        account: Option<String>,
+        /// From this time: RFC 3339, or a span back from now such as 15m or 2h.
+        #[arg(long)]
+        since: Option<String>,
+        /// Until this time (exclusive), in the same forms.
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many (the newest).
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Manage the transmitter registry.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Print an annotated vakt.toml with every default.
+    DefaultConfig,
+    /// Measure the receiver (prints figures; not a test).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Import transmitters from a CSV or JSON file; nothing is imported if any line is wrong.
+    Import {
+        /// The file.
+        file: PathBuf,
+        /// The format (default: from the file's extension).
+        #[arg(long, value_enum)]
+        format: Option<vakt::accounts::Format>,
+    },
+    /// List the registered transmitters (keys are described, never shown).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Durable acknowledged signals per second and acknowledgement latency.
+    Receiver(vakt::bench::ReceiverBench),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("vakt: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("vakt: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let http = match &cli.command {
+        Command::Serve { http } => http.map(|listen| HttpOverride { listen }),
+        _ => None,
+    };
+    let overrides = Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), log: cli.log.clone(), http };
+    let settings = Settings::load(cli.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let default_filter = if matches!(cli.command, Command::Serve { .. }) { settings.log.clone() } else { "warn".to_owned() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("VAKT_LOG_FILTER")
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&default_filter))
+        .context("the log filter")?;
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    match cli.command {
+        Command::Serve { .. } => serve(settings).await,
+        Command::DefaultConfig => {
+            write!(out, "{}", vakt::settings::DEFAULT_CONFIG)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Migrate => {
+            let vakt::settings::Database::Sqlite(path) = settings.database().map_err(anyhow::Error::msg)?;
+            vakt_store_sqlite::SqliteStore::migrate(&vakt_store_sqlite::SqliteOptions::new(path.clone())).await?;
+            writeln!(out, "The database {} is up to date.", path.display())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Signals { account, since, until, limit, json } => {
+            let now = clock.now();
+            let since = since.map(|t| vakt::signals::parse_time(&t, now)).transpose().map_err(anyhow::Error::msg)?;
+            let until = until.map(|t| vakt::signals::parse_time(&t, now)).transpose().map_err(anyhow::Error::msg)?;
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let filter = SignalFilter { account, since, until, after_id: None, limit };
+            let signals = store.signals(&filter).await?;
+            store.close().await;
+            if json {
+                let items: Vec<serde_json::Value> = signals.iter().rev().map(vakt_store::StoredSignal::to_json).collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+            } else {
+                write!(out, "{}", vakt::signals::table(&signals))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { command: AccountsCommand::Import { file, format } } => {
+            let format = format.or_else(|| vakt::accounts::Format::of(&file)).context("say --format csv or --format json")?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let transmitters = match vakt::accounts::parse(&text, format) {
+                Ok(transmitters) => transmitters,
+                Err(problems) => {
+                    for problem in &problems {
+                        eprintln!("{}: {problem}", file.display());
+                    }
+                    eprintln!("Nothing was imported: {} problem(s) in {}.", problems.len(), file.display());
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let outcome = store.import_transmitters(transmitters).await;
+            store.close().await;
+            let outcome = outcome?;
+            writeln!(out, "Imported {} transmitter(s): {} new, {} updated.", outcome.created + outcome.updated, outcome.created, outcome.updated)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Accounts { command: AccountsCommand::List { json } } => {
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let transmitters = store.transmitters().await;
+            store.close().await;
+            let transmitters = transmitters?;
+            if json {
+                let items: Vec<serde_json::Value> = transmitters.iter().map(vakt_web::transmitter_json).collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+            } else {
+                write!(out, "{}", vakt::accounts::table(&transmitters))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { command: BenchCommand::Receiver(options) } => {
+            vakt::bench::receiver(options).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    vakt::install_metrics();
+    let app = vakt::launch(settings).await?;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(out, "Vakt is running.")?;
+    for bound in &app.dc09 {
+        writeln!(out, "  DC-09 receiver \"{}\": {} {}", bound.name, bound.transport.as_str(), bound.address)?;
+    }
+    writeln!(out, "  HTTP: http://{}  (health /healthz, metrics /metrics, API /api/v1)", app.http)?;
+    writeln!(out, "  Database: {}", app.database.display())?;
+    match &app.api_token_file {
+        Some(path) => writeln!(out, "  API token: in {}", path.display())?,
+        None => writeln!(out, "  API token: from the configuration")?,
+    }
+    writeln!(out, "Stop with Ctrl-C.")?;
+    out.flush()?;
+    drop(out);
+    wait_for_stop().await;
+    tracing::info!("stopping: no new connections; answering what is committed");
+    app.shutdown().await;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,324 @@
+//! `vakt bench receiver`: durable acknowledged signals per second and acknowledgement
+//! latency, measured against the real receiver and SQLite journal on this machine.
+//!
+//! Not a test: it prints figures (and can write them as a Markdown table). The server runs
+//! in this process on its own runtime, the clients on another, both on loopback. Every
+//! answer counted is an ACK that the receiver sent after the journal commit returned, so
+//! the rates are durable rates.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use vakt_dc09::message::{Outgoing, encode};
+use vakt_dc09::{FrameStyle, Key, KeyForm, Timestamp, TokenName};
+use vakt_store::{Registry, Transport};
+
+use crate::settings::Settings;
+
+/// The AES-256 key the benchmark's encrypted transmitters use.
+const BENCH_KEY: &str = "vakt-benchmark-key-0123456789abc";
+
+/// Options of `vakt bench receiver`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ReceiverBench {
+    /// Seconds each scenario runs.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Kept-open connection counts to measure.
+    #[arg(long, value_delimiter = ',', default_value = "1,100,1000")]
+    pub connections: Vec<usize>,
+    /// Concurrent clients in the one-frame-per-connection scenario.
+    #[arg(long, default_value_t = 50)]
+    pub per_frame_clients: usize,
+    /// Signals per second of the paced latency scenario (over 100 connections).
+    #[arg(long, default_value_t = 5_000)]
+    pub paced_rate: u32,
+    /// Also write the results table (Markdown) to this file.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// Each connection sends, waits for the answer, and sends again.
+    KeptOpen { connections: usize },
+    /// Each frame on a new connection.
+    PerFrame { clients: usize },
+    /// Kept-open connections sending at a fixed total rate.
+    Paced { connections: usize, rate: u32 },
+}
+
+#[derive(Debug, Default)]
+struct Tally {
+    acked: u64,
+    refused: u64,
+    latencies_us: Vec<u32>,
+}
+
+struct Row {
+    scenario: String,
+    encryption: &'static str,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    refused: u64,
+}
+
+fn percentile(sorted: &[u32], fraction: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * fraction).round() as usize;
+    f64::from(sorted.get(index).copied().unwrap_or(0)) / 1000.0
+}
+
+fn account(index: usize, encrypted: bool) -> String {
+    format!("{}{:05X}", if encrypted { "E" } else { "B" }, index)
+}
+
+fn frame(account: &str, sequence: u16, key: Option<&Key>, pad: &mut u8) -> Vec<u8> {
+    let data = format!("#{account}|Nri1/BA{:02}", sequence % 64);
+    let outgoing = Outgoing {
+        token: TokenName::SiaDcs,
+        sequence,
+        receiver: None,
+        prefix: Some("0"),
+        account,
+        data: data.as_bytes(),
+        xdata: &[],
+        timestamp: Some(Timestamp::from_unix_micros(vakt_core::Clock::now(&vakt_core::SystemClock))),
+    };
+    encode(&outgoing, key, &mut || {
+        *pad = pad.wrapping_mul(13).wrapping_add(17);
+        *pad
+    }, FrameStyle::STANDARD)
+}
+
+/// Reads one answer frame (up to CR); `true` if it is an ACK.
+async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
+    buffer.clear();
+    let mut chunk = [0_u8; 512];
+    loop {
+        if let Some(end) = buffer.iter().position(|&b| b == b'\r') {
+            let answer = buffer.get(..end).unwrap_or_default();
+            return Ok(answer.windows(5).any(|w| w == b"\"ACK\"" || w == b"*ACK\""));
+        }
+        let count = stream.read(&mut chunk).await?;
+        if count == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buffer.extend_from_slice(chunk.get(..count).unwrap_or_default());
+    }
+}
+
+async fn client(address: SocketAddr, account: String, key: Option<Key>, until: Instant, interval: Option<Duration>) -> Tally {
+    let mut tally = Tally::default();
+    let Ok(mut stream) = TcpStream::connect(address).await else {
+        tally.refused += 1;
+        return tally;
+    };
+    let _ = stream.set_nodelay(true);
+    let mut buffer = Vec::with_capacity(256);
+    let mut pad = 1_u8;
+    let mut sequence = 0_u16;
+    let mut next = Instant::now();
+    while Instant::now() < until {
+        if let Some(interval) = interval {
+            tokio::time::sleep_until(next.into()).await;
+            next += interval;
+        }
+        sequence = sequence % 9_999 + 1;
+        let wire = frame(&account, sequence, key.as_ref(), &mut pad);
+        let sent = Instant::now();
+        if stream.write_all(&wire).await.is_err() {
+            tally.refused += 1;
+            break;
+        }
+        match read_answer(&mut stream, &mut buffer).await {
+            Ok(true) => {
+                tally.acked += 1;
+                tally.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+            }
+            Ok(false) | Err(_) => {
+                tally.refused += 1;
+                break;
+            }
+        }
+    }
+    tally
+}
+
+async fn per_frame_client(address: SocketAddr, account: String, key: Option<Key>, until: Instant) -> Tally {
+    let mut tally = Tally::default();
+    let mut buffer = Vec::with_capacity(256);
+    let mut pad = 1_u8;
+    let mut sequence = 0_u16;
+    while Instant::now() < until {
+        sequence = sequence % 9_999 + 1;
+        let wire = frame(&account, sequence, key.as_ref(), &mut pad);
+        let sent = Instant::now();
+        let Ok(mut stream) = TcpStream::connect(address).await else {
+            tally.refused += 1;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let acked = stream.write_all(&wire).await.is_ok() && matches!(read_answer(&mut stream, &mut buffer).await, Ok(true));
+        if acked {
+            tally.acked += 1;
+            tally.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+        } else {
+            tally.refused += 1;
+        }
+    }
+    tally
+}
+
+async fn run_scenario(address: SocketAddr, mode: Mode, encrypted: bool, seconds: u64) -> (Tally, f64) {
+    let key = encrypted.then(|| Key::parse(BENCH_KEY, KeyForm::Ascii)).transpose().ok().flatten();
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    match mode {
+        Mode::KeptOpen { connections } => {
+            for index in 0..connections {
+                tasks.spawn(client(address, account(index, encrypted), key.clone(), until, None));
+            }
+        }
+        Mode::Paced { connections, rate } => {
+            let interval = Duration::from_secs_f64(connections as f64 / f64::from(rate.max(1)));
+            for index in 0..connections {
+                tasks.spawn(client(address, account(index, encrypted), key.clone(), until, Some(interval)));
+            }
+        }
+        Mode::PerFrame { clients } => {
+            for index in 0..clients {
+                tasks.spawn(per_frame_client(address, account(index, encrypted), key.clone(), until));
+            }
+        }
+    }
+    let mut total = Tally::default();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(tally) = joined {
+            total.acked += tally.acked;
+            total.refused += tally.refused;
+            total.latencies_us.extend(tally.latencies_us);
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    total.latencies_us.sort_unstable();
+    (total, elapsed)
+}
+
+/// Runs every scenario and prints the table.
+///
+/// # Errors
+/// When the server cannot be started.
+pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
+    let folder = tempfile::tempdir().context("a temporary folder for the benchmark's database")?;
+    let mut settings = Settings { data_dir: folder.path().to_path_buf(), ..Settings::default() };
+    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    if let Some(listener) = settings.receiver.listeners.first_mut() {
+        listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
+        listener.protocols = vakt_receiver::Protocols::Tcp;
+    }
+    settings.receiver.limits.connections_max = 20_000;
+    settings.receiver.limits.connections_per_peer_max = 20_000;
+    let most = options.connections.iter().copied().chain([options.per_frame_clients, 100]).max().unwrap_or(1);
+    // The server gets its own thread and runtime, as if it were another process.
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || -> anyhow::Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(async move {
+            let started = start_server(settings, most).await;
+            match started {
+                Ok((app, address)) => {
+                    let _ = ready_tx.send(Ok(address));
+                    let _ = stop_rx.await;
+                    app.shutdown().await;
+                }
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                }
+            }
+            anyhow::Ok(())
+        })
+    });
+    let address = ready_rx.recv().context("the benchmark server did not start")??;
+    let mut scenarios = Vec::new();
+    for &connections in &options.connections {
+        scenarios.push((format!("{connections} kept-open connection(s)"), Mode::KeptOpen { connections }));
+    }
+    scenarios.push((format!("one connection per frame ({} clients)", options.per_frame_clients), Mode::PerFrame { clients: options.per_frame_clients }));
+    scenarios.push((format!("paced {} signals/s over 100 connections", options.paced_rate), Mode::Paced { connections: 100, rate: options.paced_rate }));
+    let mut rows = Vec::new();
+    for (name, mode) in scenarios {
+        for encrypted in [false, true] {
+            let (tally, elapsed) = run_scenario(address, mode, encrypted, options.seconds).await;
+            let row = Row {
+                scenario: name.clone(),
+                encryption: if encrypted { "AES-256" } else { "plain" },
+                per_second: tally.acked as f64 / elapsed,
+                p50_ms: percentile(&tally.latencies_us, 0.50),
+                p99_ms: percentile(&tally.latencies_us, 0.99),
+                refused: tally.refused,
+            };
+            eprintln!("{:<48} {:<8} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms", row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms);
+            rows.push(row);
+        }
+    }
+    let _ = stop_tx.send(());
+    server.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    let table = markdown(&rows, &options);
+    println!("{table}");
+    if let Some(path) = &options.output {
+        std::fs::write(path, &table).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| scenario | payload | durable ACKs/s | p50 ACK latency | p99 ACK latency | failed |");
+    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} |",
+            row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms, row.refused
+        );
+    }
+    let _ = writeln!(out, "\n{} s per scenario; SIA-DCS frames; SQLite journal with synchronous=FULL.", options.seconds);
+    out
+}
+
+async fn start_server(settings: Settings, most: usize) -> anyhow::Result<(crate::App, SocketAddr)> {
+    let app = crate::launch(settings.clone()).await?;
+    let (store, _) = crate::open_store(&settings, Arc::new(vakt_core::SystemClock)).await?;
+    let mut transmitters = Vec::new();
+    for encrypted in [false, true] {
+        for index in 0..most {
+            let input = vakt_store::TransmitterInput {
+                account: account(index, encrypted),
+                prefix: Some("0".into()),
+                key: encrypted.then(|| BENCH_KEY.to_owned()),
+                key_form: encrypted.then(|| "ascii".to_owned()),
+                site_name: format!("Benchmark site {index}"),
+                ..vakt_store::TransmitterInput::default()
+            };
+            transmitters.push(input.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?);
+        }
+    }
+    store.import_transmitters(transmitters).await?;
+    store.close().await;
+    // Let the receiver pick up the registry.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let address = app.dc09_address(Transport::Tcp).context("no TCP listener")?;
+    Ok((app, address))
+}
