@@ -1,1 +1,271 @@
-//! stub
+//! Test helpers: start the real Vakt on free loopback ports with its own database, play a
+//! DC-09 panel against it, and speak plain HTTP to its API.
+//!
+//! Nothing here fakes Vakt: [`spawn_app`] runs the same `launch` that `vakt serve` runs.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use vakt::settings::Settings;
+use vakt_dc09::message::{Outgoing, encode};
+use vakt_dc09::{FrameStyle, Key, Timestamp, TokenName};
+use vakt_store::{Registry, Transport};
+
+/// How long a test waits for an answer before it fails.
+pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A running Vakt for one test.
+#[derive(Debug)]
+pub struct TestApp {
+    /// The app.
+    pub app: vakt::App,
+    /// Its settings.
+    pub settings: Settings,
+    /// The DC-09 TCP address.
+    pub tcp: SocketAddr,
+    /// The DC-09 UDP address.
+    pub udp: SocketAddr,
+    /// The HTTP address.
+    pub http: SocketAddr,
+    /// Its data folder (removed when dropped).
+    pub folder: Arc<tempfile::TempDir>,
+}
+
+/// Settings for a test: a fresh data folder and port 0 everywhere.
+#[must_use]
+pub fn test_settings(folder: &std::path::Path) -> Settings {
+    let mut settings = Settings { data_dir: folder.to_path_buf(), log: "warn".into(), ..Settings::default() };
+    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    settings.http.api_token = "test-token".into();
+    settings.receiver.registry_poll_ms = 50;
+    for listener in &mut settings.receiver.listeners {
+        listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
+    }
+    settings
+}
+
+/// Starts Vakt with test settings changed by `change`.
+///
+/// # Panics
+/// When Vakt does not start.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Settings)) -> TestApp {
+    let folder = Arc::new(tempfile::tempdir().expect("a temporary folder"));
+    let mut settings = test_settings(folder.path());
+    change(&mut settings);
+    start(settings, folder).await
+}
+
+/// Starts Vakt with test settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts Vakt on an existing folder (to restart after a shutdown).
+///
+/// # Panics
+/// When Vakt does not start.
+pub async fn start(settings: Settings, folder: Arc<tempfile::TempDir>) -> TestApp {
+    let app = vakt::launch(settings.clone()).await.expect("Vakt starts");
+    let tcp = app.dc09_address(Transport::Tcp).expect("a TCP listener");
+    let udp = app.dc09_address(Transport::Udp).expect("a UDP listener");
+    let http = app.http;
+    TestApp { app, settings, tcp, udp, http, folder }
+}
+
+impl TestApp {
+    /// The database file.
+    #[must_use]
+    pub fn database(&self) -> PathBuf {
+        self.app.database.clone()
+    }
+
+    /// Registers transmitters through the store, as `vakt accounts import` does, and waits
+    /// until the receiver has reloaded them.
+    ///
+    /// # Panics
+    /// When the import fails.
+    pub async fn register(&self, inputs: Vec<vakt_store::TransmitterInput>) {
+        let transmitters = inputs.into_iter().map(|i| i.validate().expect("a valid transmitter")).collect();
+        let (store, _) = vakt::open_store(&self.settings, Arc::new(vakt_core::SystemClock)).await.expect("the store opens");
+        store.import_transmitters(transmitters).await.expect("the import");
+        store.close().await;
+        tokio::time::sleep(Duration::from_millis(self.settings.receiver.registry_poll_ms * 6)).await;
+    }
+
+    /// Stops Vakt and hands back its folder and settings for a restart.
+    pub async fn stop(self) -> (Settings, Arc<tempfile::TempDir>) {
+        self.app.shutdown().await;
+        (self.settings, self.folder)
+    }
+}
+
+/// A transmitter input with the common defaults.
+#[must_use]
+pub fn transmitter(account: &str, key: Option<(&str, &str)>) -> vakt_store::TransmitterInput {
+    vakt_store::TransmitterInput {
+        account: account.into(),
+        prefix: Some("0".into()),
+        key: key.map(|(k, _)| k.to_owned()),
+        key_form: key.map(|(_, f)| f.to_owned()),
+        site_name: format!("Site {account}"),
+        site_address: Some("Storgatan 1, 111 22 Stockholm".into()),
+        ..vakt_store::TransmitterInput::default()
+    }
+}
+
+/// A panel that writes DC-09 frames.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    /// The account.
+    pub account: String,
+    /// The key, for an encrypted panel.
+    pub key: Option<Key>,
+    /// The receiver number it sends.
+    pub receiver: Option<String>,
+    /// The prefix it sends.
+    pub prefix: String,
+    /// The frame style it writes.
+    pub style: FrameStyle,
+    pad: u8,
+}
+
+impl Panel {
+    /// A plain panel.
+    #[must_use]
+    pub fn new(account: &str) -> Panel {
+        Panel { account: account.into(), key: None, receiver: None, prefix: "0".into(), style: FrameStyle::STANDARD, pad: 7 }
+    }
+
+    /// An encrypted panel.
+    #[must_use]
+    pub fn encrypted(account: &str, key: Key) -> Panel {
+        Panel { key: Some(key), ..Panel::new(account) }
+    }
+
+    /// The frame for one message with the given timestamp.
+    pub fn frame_at(&mut self, token: TokenName, sequence: u16, data: &str, timestamp: Option<Timestamp>) -> Vec<u8> {
+        let outgoing = Outgoing {
+            token,
+            sequence,
+            receiver: self.receiver.as_deref(),
+            prefix: Some(&self.prefix),
+            account: &self.account,
+            data: data.as_bytes(),
+            xdata: &[],
+            timestamp,
+        };
+        let pad = &mut self.pad;
+        encode(&outgoing, self.key.as_ref(), &mut || {
+            *pad = pad.wrapping_mul(29).wrapping_add(11);
+            *pad
+        }, self.style)
+    }
+
+    /// The frame for one message stamped with the current time.
+    pub fn frame(&mut self, token: TokenName, sequence: u16, data: &str) -> Vec<u8> {
+        let now = vakt_core::Clock::now(&vakt_core::SystemClock);
+        self.frame_at(token, sequence, data, Some(Timestamp::from_unix_micros(now)))
+    }
+}
+
+/// Reads one answer frame (through CR) from a stream.
+///
+/// # Errors
+/// When the stream ends or the answer does not come in time.
+pub async fn read_answer(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut answer = Vec::new();
+    let mut byte = [0_u8; 1];
+    tokio::time::timeout(ANSWER_TIMEOUT, async {
+        loop {
+            let count = stream.read(&mut byte).await?;
+            if count == 0 {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
+            }
+            answer.push(byte[0]);
+            if byte[0] == b'\r' {
+                return Ok(());
+            }
+        }
+    })
+    .await
+    .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    Ok(answer)
+}
+
+/// Sends one frame on a new TCP connection and returns the answer.
+///
+/// # Errors
+/// When no answer comes.
+pub async fn tcp_exchange(address: SocketAddr, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(address).await?;
+    stream.write_all(frame).await?;
+    read_answer(&mut stream).await
+}
+
+/// Sends one datagram and returns the answer datagram.
+///
+/// # Errors
+/// When no answer comes.
+pub async fn udp_exchange(address: SocketAddr, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+    let socket = UdpSocket::bind("127.0.0.1:0").await?;
+    socket.send_to(frame, address).await?;
+    let mut buffer = vec![0_u8; 4096];
+    let (count, _) = tokio::time::timeout(ANSWER_TIMEOUT, socket.recv_from(&mut buffer))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    buffer.truncate(count);
+    Ok(buffer)
+}
+
+/// Sends a frame and waits briefly to see that nothing is answered; `true` when silent.
+pub async fn tcp_silent(address: SocketAddr, frame: &[u8], wait: Duration) -> bool {
+    let Ok(mut stream) = TcpStream::connect(address).await else { return false };
+    if stream.write_all(frame).await.is_err() {
+        return false;
+    }
+    let mut buffer = [0_u8; 64];
+    !matches!(tokio::time::timeout(wait, stream.read(&mut buffer)).await, Ok(Ok(count)) if count > 0)
+}
+
+/// A plain HTTP/1.1 request; returns the status and the body.
+///
+/// # Errors
+/// When the server cannot be reached.
+pub async fn http(address: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> std::io::Result<(u16, String)> {
+    let mut stream = TcpStream::connect(address).await?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    let body = body.unwrap_or_default();
+    request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = Vec::new();
+    tokio::time::timeout(ANSWER_TIMEOUT, stream.read_to_end(&mut response))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    // The body may be chunked; take the JSON between the first '{' and the last '}'.
+    let json = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
+        (Some(start), Some(end)) if end >= start => body.get(start..=end).unwrap_or_default().to_owned(),
+        _ => body,
+    };
+    Ok((status, json))
+}
+
+/// Parses an HTTP body as JSON.
+///
+/// # Panics
+/// When it is not JSON.
+#[must_use]
+pub fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}

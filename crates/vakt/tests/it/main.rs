@@ -1,1 +1,10 @@
+//! Vakt's integration tests: the real server on free loopback ports, real sockets, a real
+//! SQLite file, and (where installed) a DC-09 transmitter this project did not write.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod api;
+mod cli;
+mod crash;
+mod external;
+mod receiver;
