@@ -201,7 +201,12 @@ const fn meaning(
     address: AddressKind,
     description: &'static str,
 ) -> CodeMeaning {
-    CodeMeaning { category, condition, address, description }
+    CodeMeaning {
+        category,
+        condition,
+        address,
+        description,
+    }
 }
 
 use AddressKind::{Partition as P, User as U, Zone as Z};
@@ -220,7 +225,10 @@ const SIA_CODES: &[(&str, CodeMeaning)] = &[
     ("DF", meaning(C::Burglary, N, Z, "Door forced")),
     ("DD", meaning(C::Information, N, Z, "Access denied")),
     ("UA", meaning(C::Burglary, N, Z, "Untyped zone alarm")),
-    ("UH", meaning(C::Burglary, R, Z, "Untyped zone alarm restore")),
+    (
+        "UH",
+        meaning(C::Burglary, R, Z, "Untyped zone alarm restore"),
+    ),
     ("FA", meaning(C::Fire, N, Z, "Fire alarm")),
     ("FH", meaning(C::Fire, R, Z, "Fire alarm restore")),
     ("FR", meaning(C::Fire, R, Z, "Fire restoral")),
@@ -244,15 +252,24 @@ const SIA_CODES: &[(&str, CodeMeaning)] = &[
     ("TA", meaning(C::Tamper, N, Z, "Tamper alarm")),
     ("TR", meaning(C::Tamper, R, Z, "Tamper restore")),
     ("ES", meaning(C::Tamper, N, Z, "Expansion device tamper")),
-    ("EJ", meaning(C::Tamper, R, Z, "Expansion device tamper restore")),
+    (
+        "EJ",
+        meaning(C::Tamper, R, Z, "Expansion device tamper restore"),
+    ),
     ("JA", meaning(C::Tamper, N, U, "User code tamper")),
     ("AT", meaning(C::Technical, N, Z, "AC trouble")),
     ("AR", meaning(C::Technical, R, Z, "AC restore")),
     ("YT", meaning(C::Technical, N, Z, "System battery trouble")),
     ("YR", meaning(C::Technical, R, Z, "System battery restore")),
     ("YM", meaning(C::Technical, N, Z, "System battery missing")),
-    ("XT", meaning(C::Technical, N, Z, "Transmitter battery trouble")),
-    ("XR", meaning(C::Technical, R, Z, "Transmitter battery restore")),
+    (
+        "XT",
+        meaning(C::Technical, N, Z, "Transmitter battery trouble"),
+    ),
+    (
+        "XR",
+        meaning(C::Technical, R, Z, "Transmitter battery restore"),
+    ),
     ("XQ", meaning(C::Technical, N, Z, "RF interference")),
     ("XH", meaning(C::Technical, R, Z, "RF interference restore")),
     ("YC", meaning(C::Technical, N, Z, "Communications fail")),
@@ -352,7 +369,10 @@ const CID_CODES: &[(u16, CodeMeaning)] = &[
     (344, meaning(C::Technical, N, Z, "RF receiver jam")),
     (350, meaning(C::Technical, N, Z, "Communication trouble")),
     (351, meaning(C::Technical, N, Z, "Telephone line fault")),
-    (354, meaning(C::Technical, N, Z, "Failure to communicate event")),
+    (
+        354,
+        meaning(C::Technical, N, Z, "Failure to communicate event"),
+    ),
     (373, meaning(C::Technical, N, Z, "Fire trouble")),
     (380, meaning(C::Technical, N, Z, "Sensor trouble")),
     (383, meaning(C::Tamper, N, Z, "Sensor tamper")),
@@ -370,7 +390,10 @@ const CID_CODES: &[(u16, CodeMeaning)] = &[
     (570, meaning(C::Information, N, Z, "Zone bypass")),
     (601, meaning(C::Test, N, Z, "Manual test")),
     (602, meaning(C::Heartbeat, N, Z, "Periodic test")),
-    (608, meaning(C::Test, N, Z, "Periodic test, trouble present")),
+    (
+        608,
+        meaning(C::Test, N, Z, "Periodic test, trouble present"),
+    ),
     (625, meaning(C::Information, N, U, "Time/date reset")),
     (627, meaning(C::Information, N, U, "Program mode entry")),
     (628, meaning(C::Information, N, U, "Program mode exit")),
@@ -380,13 +403,19 @@ const CID_CODES: &[(u16, CodeMeaning)] = &[
 /// The meaning of a SIA DC-03 event code, if Vakt knows it.
 #[must_use]
 pub fn sia_code(code: &str) -> Option<CodeMeaning> {
-    SIA_CODES.iter().find(|(known, _)| *known == code).map(|(_, meaning)| *meaning)
+    SIA_CODES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, meaning)| *meaning)
 }
 
 /// The meaning of a Contact ID event code, if Vakt knows it.
 #[must_use]
 pub fn contact_id_code(code: u16) -> Option<CodeMeaning> {
-    CID_CODES.iter().find(|(known, _)| *known == code).map(|(_, meaning)| *meaning)
+    CID_CODES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map(|(_, meaning)| *meaning)
 }
 
 impl Event {
@@ -407,7 +436,10 @@ impl Event {
             zone: None,
             user,
             partition,
-            code: EventCode { format: PayloadFormat::Sia, code: code.to_owned() },
+            code: EventCode {
+                format: PayloadFormat::Sia,
+                code: code.to_owned(),
+            },
             description: known.map(|m| m.description.to_owned()),
             text,
         };
@@ -434,7 +466,11 @@ impl Event {
         };
         let open_close = matches!(category, Category::Opening | Category::Closing);
         let condition = if open_close {
-            category = if qualifier == 3 { Category::Closing } else { Category::Opening };
+            category = if qualifier == 3 {
+                Category::Closing
+            } else {
+                Category::Opening
+            };
             Condition::New
         } else {
             condition
@@ -446,7 +482,10 @@ impl Event {
             zone: (address == AddressKind::Zone && number != 0).then_some(number),
             user: (address == AddressKind::User).then_some(number),
             partition: (group != 0).then_some(group),
-            code: EventCode { format: PayloadFormat::ContactId, code: format!("{qualifier}{code:03}") },
+            code: EventCode {
+                format: PayloadFormat::ContactId,
+                code: format!("{qualifier}{code:03}"),
+            },
             description: known.map(|m| m.description.to_owned()),
             text: None,
         }
@@ -470,10 +509,16 @@ mod tests {
     #[test]
     fn code_tables_have_no_duplicates() {
         for (i, (code, _)) in SIA_CODES.iter().enumerate() {
-            assert!(SIA_CODES[i + 1..].iter().all(|(other, _)| other != code), "{code}");
+            assert!(
+                SIA_CODES[i + 1..].iter().all(|(other, _)| other != code),
+                "{code}"
+            );
         }
         for (i, (code, _)) in CID_CODES.iter().enumerate() {
-            assert!(CID_CODES[i + 1..].iter().all(|(other, _)| other != code), "{code}");
+            assert!(
+                CID_CODES[i + 1..].iter().all(|(other, _)| other != code),
+                "{code}"
+            );
         }
     }
 
@@ -491,7 +536,10 @@ mod tests {
     #[test]
     fn contact_id_restore_and_unknown_codes() {
         let restore = Event::from_contact_id(3, 130, 2, 12);
-        assert_eq!((restore.category, restore.condition), (Category::Burglary, Condition::Restore));
+        assert_eq!(
+            (restore.category, restore.condition),
+            (Category::Burglary, Condition::Restore)
+        );
         assert_eq!((restore.zone, restore.partition), (Some(12), Some(2)));
         assert_eq!(restore.code.code, "3130");
         let unknown = Event::from_contact_id(1, 999, 0, 1);
@@ -504,7 +552,10 @@ mod tests {
         let burglary = Event::from_sia("BA", Some(12), Some(1), None, None);
         assert_eq!((burglary.zone, burglary.partition), (Some(12), Some(1)));
         let closing = Event::from_sia("CL", Some(4), Some(1), None, None);
-        assert_eq!((closing.category, closing.user, closing.zone), (Category::Closing, Some(4), None));
+        assert_eq!(
+            (closing.category, closing.user, closing.zone),
+            (Category::Closing, Some(4), None)
+        );
         let unknown = Event::from_sia("ZZ", Some(1), None, None, None);
         assert_eq!(unknown.category, Category::Unknown);
         assert_eq!(unknown.code.code, "ZZ");

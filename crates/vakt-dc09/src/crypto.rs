@@ -101,9 +101,11 @@ impl Key {
             }
             KeyForm::Hex => {
                 let bytes = hex::decode(text).map_err(|error| match error {
-                    hex::FromHexError::OddLength => {
-                        KeyError::Length { form: "hex", expected: "32, 48 or 64", found: text.len() }
-                    }
+                    hex::FromHexError::OddLength => KeyError::Length {
+                        form: "hex",
+                        expected: "32, 48 or 64",
+                        found: text.len(),
+                    },
                     _ => KeyError::NotHex,
                 })?;
                 Key::from_bytes(&bytes).map_err(|_| KeyError::Length {
@@ -121,8 +123,14 @@ impl Key {
     /// Any other length.
     pub fn from_bytes(bytes: &[u8]) -> Result<Key, KeyError> {
         match bytes.len() {
-            16 | 24 | 32 => Ok(Key { bytes: bytes.to_vec() }),
-            found => Err(KeyError::Length { form: "binary", expected: "16, 24 or 32", found }),
+            16 | 24 | 32 => Ok(Key {
+                bytes: bytes.to_vec(),
+            }),
+            found => Err(KeyError::Length {
+                form: "binary",
+                expected: "16, 24 or 32",
+                found,
+            }),
         }
     }
 
@@ -178,7 +186,7 @@ macro_rules! with_cipher {
 /// # Errors
 /// When the length is not a multiple of the block size.
 pub fn decrypt(key: &Key, ciphertext: &mut [u8]) -> Result<(), CryptoError> {
-    if ciphertext.len() % BLOCK_BYTES != 0 {
+    if !ciphertext.len().is_multiple_of(BLOCK_BYTES) {
         return Err(CryptoError::NotBlocks(ciphertext.len()));
     }
     let length = ciphertext.len();
@@ -197,7 +205,7 @@ pub fn decrypt(key: &Key, ciphertext: &mut [u8]) -> Result<(), CryptoError> {
 /// When the length is not a multiple of the block size.
 pub fn encrypt(key: &Key, plaintext: &mut [u8]) -> Result<(), CryptoError> {
     let length = plaintext.len();
-    if length % BLOCK_BYTES != 0 {
+    if !length.is_multiple_of(BLOCK_BYTES) {
         return Err(CryptoError::NotBlocks(length));
     }
     let outcome = with_cipher!(key, Encryptor, |c: cbc::Encryptor<_>| c
@@ -258,14 +266,26 @@ mod tests {
         assert_eq!(ascii.bits(), 256);
         let hex = Key::parse("0123456789ABCDEF0123456789ABCDEF", KeyForm::Hex).unwrap();
         assert_eq!(hex.bits(), 128);
-        assert!(Key::parse("0123456789abcdef", KeyForm::Hex).is_err(), "8 bytes is no AES key");
+        assert!(
+            Key::parse("0123456789abcdef", KeyForm::Hex).is_err(),
+            "8 bytes is no AES key"
+        );
     }
 
     #[test]
     fn bad_keys_say_what_is_wrong() {
-        assert!(matches!(Key::parse("short", KeyForm::Ascii), Err(KeyError::Length { found: 5, .. })));
-        assert_eq!(Key::parse(&"G".repeat(32), KeyForm::Hex), Err(KeyError::NotHex));
-        assert!(matches!(Key::parse("abc", KeyForm::Hex), Err(KeyError::Length { .. })));
+        assert!(matches!(
+            Key::parse("short", KeyForm::Ascii),
+            Err(KeyError::Length { found: 5, .. })
+        ));
+        assert_eq!(
+            Key::parse(&"G".repeat(32), KeyForm::Hex),
+            Err(KeyError::NotHex)
+        );
+        assert!(matches!(
+            Key::parse("abc", KeyForm::Hex),
+            Err(KeyError::Length { .. })
+        ));
         assert!(KeyForm::parse("base64").is_err());
     }
 
@@ -279,7 +299,11 @@ mod tests {
 
     #[test]
     fn seal_then_decrypt_gives_back_pad_bar_and_content() {
-        for text in ["0123456789abcdef", "0123456789abcdef01234567", "0123456789abcdef0123456789abcdef"] {
+        for text in [
+            "0123456789abcdef",
+            "0123456789abcdef01234567",
+            "0123456789abcdef0123456789abcdef",
+        ] {
             let key = Key::parse(text, KeyForm::Ascii).unwrap();
             let mut counter = 0_u8;
             let hex_text = seal(&key, b"]_09:10:30,02-20-2023", true, &mut || {

@@ -49,8 +49,11 @@ pub struct FrameStyle {
 
 impl FrameStyle {
     /// The standard's shape.
-    pub const STANDARD: FrameStyle =
-        FrameStyle { crc: CrcForm::Ascii, crc_includes_cr: false, length: LengthForm::Hex };
+    pub const STANDARD: FrameStyle = FrameStyle {
+        crc: CrcForm::Ascii,
+        crc_includes_cr: false,
+        length: LengthForm::Hex,
+    };
 }
 
 impl Default for FrameStyle {
@@ -117,12 +120,21 @@ impl RawFrame {
     pub fn check(&self, crc_includes_cr_allowed: bool) -> Result<FrameStyle, FrameError> {
         let computed = crc16(self.body());
         if computed == self.crc {
-            return Ok(FrameStyle { crc_includes_cr: false, ..self.style });
+            return Ok(FrameStyle {
+                crc_includes_cr: false,
+                ..self.style
+            });
         }
         if crc_includes_cr_allowed && crc16_with_cr(self.body()) == self.crc {
-            return Ok(FrameStyle { crc_includes_cr: true, ..self.style });
+            return Ok(FrameStyle {
+                crc_includes_cr: true,
+                ..self.style
+            });
         }
-        Err(FrameError::BadCrc { received: self.crc, computed })
+        Err(FrameError::BadCrc {
+            received: self.crc,
+            computed,
+        })
     }
 }
 
@@ -168,7 +180,12 @@ enum Step {
     /// More bytes are needed.
     Wait,
     /// A whole frame of this many bytes, with its CRC and style.
-    Frame { bytes: usize, crc: u16, style: FrameStyle, body_start: usize },
+    Frame {
+        bytes: usize,
+        crc: u16,
+        style: FrameStyle,
+        body_start: usize,
+    },
     /// A bad frame; drop its LF and look again.
     Reject(FrameError, usize),
 }
@@ -178,7 +195,11 @@ impl StreamDecoder {
     /// unless a decimal-length dialect needs more).
     #[must_use]
     pub fn new(body_bytes_max: usize) -> StreamDecoder {
-        StreamDecoder { buffer: Vec::new(), body_bytes_max, skipped_bytes: 0 }
+        StreamDecoder {
+            buffer: Vec::new(),
+            body_bytes_max,
+            skipped_bytes: 0,
+        }
     }
 
     /// Appends bytes read from the stream.
@@ -207,9 +228,19 @@ impl StreamDecoder {
                     self.skipped_bytes += skipped.iter().filter(|&&b| b != 0).count() as u64;
                     self.buffer.drain(..count);
                 }
-                Step::Frame { bytes, crc, style, body_start } => {
+                Step::Frame {
+                    bytes,
+                    crc,
+                    style,
+                    body_start,
+                } => {
                     let wire: Vec<u8> = self.buffer.drain(..bytes).collect();
-                    return Some(Decoded::Frame(RawFrame { wire, crc, style, body_start }));
+                    return Some(Decoded::Frame(RawFrame {
+                        wire,
+                        crc,
+                        style,
+                        body_start,
+                    }));
                 }
                 Step::Reject(error, raw_bytes) => {
                     let raw_end = raw_bytes.min(REJECTED_RAW_BYTES_MAX).min(self.buffer.len());
@@ -224,7 +255,11 @@ impl StreamDecoder {
     fn step(&self) -> Step {
         let buffer = &self.buffer;
         let Some(lf) = buffer.iter().position(|&b| b == b'\n') else {
-            return if buffer.is_empty() { Step::Wait } else { Step::Skip(buffer.len()) };
+            return if buffer.is_empty() {
+                Step::Wait
+            } else {
+                Step::Skip(buffer.len())
+            };
         };
         if lf > 0 {
             return Step::Skip(lf);
@@ -234,30 +269,50 @@ impl StreamDecoder {
         let binary = at(7) == Some(b'"') && buffer.get(3..7).and_then(hex_value).is_some();
         let (header, crc, length_digits) = if binary {
             let crc = u16::from_be_bytes([at(1).unwrap_or(0), at(2).unwrap_or(0)]);
-            (BINARY_HEADER_BYTES, crc, buffer.get(3..7).unwrap_or_default())
+            (
+                BINARY_HEADER_BYTES,
+                crc,
+                buffer.get(3..7).unwrap_or_default(),
+            )
         } else {
             if buffer.len() < ASCII_HEADER_BYTES + 1 {
                 // Wait for the rest of the header, unless what is here cannot start one.
                 let ascii_so_far = buffer.iter().skip(1).take(8).all(u8::is_ascii_hexdigit);
                 let binary_so_far =
                     buffer.len() < 8 && buffer.iter().skip(3).all(u8::is_ascii_hexdigit);
-                return if ascii_so_far || binary_so_far { Step::Wait } else { Step::Skip(1) };
+                return if ascii_so_far || binary_so_far {
+                    Step::Wait
+                } else {
+                    Step::Skip(1)
+                };
             }
             let crc = buffer.get(1..5).and_then(hex_value);
             let ascii = at(9) == Some(b'"') && buffer.get(5..9).and_then(hex_value).is_some();
             match (crc, ascii) {
-                (Some(crc), true) => (ASCII_HEADER_BYTES, crc as u16, buffer.get(5..9).unwrap_or_default()),
+                (Some(crc), true) => (
+                    ASCII_HEADER_BYTES,
+                    crc as u16,
+                    buffer.get(5..9).unwrap_or_default(),
+                ),
                 _ => return Step::Skip(1),
             }
         };
-        let crc_form = if binary { CrcForm::Binary } else { CrcForm::Ascii };
+        let crc_form = if binary {
+            CrcForm::Binary
+        } else {
+            CrcForm::Ascii
+        };
         let declared_hex = hex_value(length_digits).unwrap_or(0);
         let declared_decimal = decimal_value(length_digits);
         let ends_at = |declared: usize| at(header + declared) == Some(b'\r');
         let frame = |declared: usize, length: LengthForm| Step::Frame {
             bytes: header + declared + 1,
             crc,
-            style: FrameStyle { crc: crc_form, crc_includes_cr: false, length },
+            style: FrameStyle {
+                crc: crc_form,
+                crc_includes_cr: false,
+                length,
+            },
             body_start: header,
         };
         // A decimal length (a dialect) is taken only when the hex reading does not fit.
@@ -269,7 +324,13 @@ impl StreamDecoder {
         }
         if declared_hex > self.body_bytes_max {
             let limit = self.body_bytes_max;
-            return Step::Reject(FrameError::TooLong { declared: declared_hex, limit }, header + 1);
+            return Step::Reject(
+                FrameError::TooLong {
+                    declared: declared_hex,
+                    limit,
+                },
+                header + 1,
+            );
         }
         if buffer.len() <= header + declared_hex {
             return Step::Wait;
@@ -277,8 +338,17 @@ impl StreamDecoder {
         if ends_at(declared_hex) {
             return frame(declared_hex, LengthForm::Hex);
         }
-        let raw_end = buffer.iter().skip(1).position(|&b| b == b'\n').map_or(buffer.len(), |p| p + 1);
-        Step::Reject(FrameError::LengthMismatch { declared: declared_hex }, raw_end)
+        let raw_end = buffer
+            .iter()
+            .skip(1)
+            .position(|&b| b == b'\n')
+            .map_or(buffer.len(), |p| p + 1);
+        Step::Reject(
+            FrameError::LengthMismatch {
+                declared: declared_hex,
+            },
+            raw_end,
+        )
     }
 }
 
@@ -294,7 +364,10 @@ pub fn decode_datagram(datagram: &[u8], body_bytes_max: usize) -> Result<RawFram
         Some(rejected) => Err(rejected),
         None => Err(Decoded::Rejected {
             error: FrameError::Truncated,
-            raw: datagram.get(..datagram.len().min(REJECTED_RAW_BYTES_MAX)).unwrap_or_default().to_vec(),
+            raw: datagram
+                .get(..datagram.len().min(REJECTED_RAW_BYTES_MAX))
+                .unwrap_or_default()
+                .to_vec(),
         }),
     }
 }
@@ -302,7 +375,11 @@ pub fn decode_datagram(datagram: &[u8], body_bytes_max: usize) -> Result<RawFram
 /// Wraps a body in `LF crc 0LLL … CR` in the given style.
 #[must_use]
 pub fn encode_frame(body: &[u8], style: FrameStyle) -> Vec<u8> {
-    let crc = if style.crc_includes_cr { crc16_with_cr(body) } else { crc16(body) };
+    let crc = if style.crc_includes_cr {
+        crc16_with_cr(body)
+    } else {
+        crc16(body)
+    };
     let mut wire = Vec::with_capacity(body.len() + ASCII_HEADER_BYTES + 1);
     wire.push(b'\n');
     match style.crc {
@@ -372,7 +449,13 @@ mod tests {
         decoder.push(&bad);
         decoder.push(AJAX);
         let found = frames(&mut decoder);
-        assert!(matches!(found[0], Decoded::Rejected { error: FrameError::LengthMismatch { declared: 0x38 }, .. }));
+        assert!(matches!(
+            found[0],
+            Decoded::Rejected {
+                error: FrameError::LengthMismatch { declared: 0x38 },
+                ..
+            }
+        ));
         assert!(matches!(found.last(), Some(Decoded::Frame(_))));
     }
 
@@ -380,14 +463,24 @@ mod tests {
     fn oversized_length_is_refused_without_waiting() {
         let mut decoder = StreamDecoder::new(256);
         decoder.push(b"\nB40B0FFF\"SIA-DCS\"");
-        assert!(matches!(decoder.next_frame(), Some(Decoded::Rejected { error: FrameError::TooLong { .. }, .. })));
+        assert!(matches!(
+            decoder.next_frame(),
+            Some(Decoded::Rejected {
+                error: FrameError::TooLong { .. },
+                ..
+            })
+        ));
     }
 
     #[test]
     fn binary_crc_and_decimal_length_dialects() {
         let body = br#""ADM-CID"0247L0#1234[#1234|1130 01 015]"#;
         assert_eq!(body.len(), 39);
-        let style = FrameStyle { crc: CrcForm::Binary, crc_includes_cr: true, length: LengthForm::Decimal };
+        let style = FrameStyle {
+            crc: CrcForm::Binary,
+            crc_includes_cr: true,
+            length: LengthForm::Decimal,
+        };
         let wire = encode_frame(body, style);
         assert_eq!(&wire[3..7], b"0039");
         let frame = decode_datagram(&wire, BODY_BYTES_MAX).unwrap();
@@ -402,12 +495,20 @@ mod tests {
         let mut bad = AJAX.to_vec();
         bad[1] = b'C';
         let frame = decode_datagram(&bad, BODY_BYTES_MAX).unwrap();
-        assert_eq!(frame.check(true), Err(FrameError::BadCrc { received: 0xC40B, computed: 0xB40B }));
+        assert_eq!(
+            frame.check(true),
+            Err(FrameError::BadCrc {
+                received: 0xC40B,
+                computed: 0xB40B
+            })
+        );
     }
 
     #[test]
     fn lower_case_hex_in_the_envelope_is_accepted() {
-        let lower = String::from_utf8(AJAX.to_vec()).unwrap().replacen("B40B", "b40b", 1);
+        let lower = String::from_utf8(AJAX.to_vec())
+            .unwrap()
+            .replacen("B40B", "b40b", 1);
         let frame = decode_datagram(lower.as_bytes(), BODY_BYTES_MAX).unwrap();
         assert!(frame.check(false).is_ok());
     }

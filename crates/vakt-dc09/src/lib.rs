@@ -65,11 +65,17 @@ mod properties {
 
     use crate::frame::{Decoded, decode_datagram};
     use crate::message::{Outgoing, encode, open};
-    use crate::{CrcForm, FrameStyle, Header, Key, LengthForm, StreamDecoder, Timestamp, TokenName};
+    use crate::{
+        CrcForm, FrameStyle, Header, Key, LengthForm, StreamDecoder, Timestamp, TokenName,
+    };
 
     fn style() -> impl Strategy<Value = FrameStyle> {
         (any::<bool>(), any::<bool>()).prop_map(|(binary, cr)| FrameStyle {
-            crc: if binary { CrcForm::Binary } else { CrcForm::Ascii },
+            crc: if binary {
+                CrcForm::Binary
+            } else {
+                CrcForm::Ascii
+            },
             crc_includes_cr: cr,
             length: LengthForm::Hex,
         })

@@ -145,8 +145,19 @@ pub struct Header {
     content_start: usize,
 }
 
-fn take_while(body: &[u8], from: usize, max: usize, accept: impl Fn(u8) -> bool) -> (String, usize) {
-    let taken: Vec<u8> = body.iter().skip(from).take(max + 1).take_while(|&&b| accept(b)).copied().collect();
+fn take_while(
+    body: &[u8],
+    from: usize,
+    max: usize,
+    accept: impl Fn(u8) -> bool,
+) -> (String, usize) {
+    let taken: Vec<u8> = body
+        .iter()
+        .skip(from)
+        .take(max + 1)
+        .take_while(|&&b| accept(b))
+        .copied()
+        .collect();
     let end = from + taken.len();
     (String::from_utf8_lossy(&taken).into_owned(), end)
 }
@@ -167,7 +178,8 @@ impl Header {
             .position(|&b| b == b'"')
             .ok_or(HeaderError::Token)?
             + 1;
-        let token_text = std::str::from_utf8(body.get(1..close).unwrap_or_default()).map_err(|_| HeaderError::Token)?;
+        let token_text = std::str::from_utf8(body.get(1..close).unwrap_or_default())
+            .map_err(|_| HeaderError::Token)?;
         let (encrypted, name) = match token_text.strip_prefix('*') {
             Some(rest) => (true, rest),
             None => (false, token_text),
@@ -175,7 +187,10 @@ impl Header {
         if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(HeaderError::Token);
         }
-        let token = Token { name: TokenName::parse(name), encrypted };
+        let token = Token {
+            name: TokenName::parse(name),
+            encrypted,
+        };
         let mut at = close + 1;
         let sequence = body.get(at..at + 4).ok_or(HeaderError::Sequence)?;
         if !sequence.iter().all(u8::is_ascii_digit) {
@@ -183,7 +198,11 @@ impl Header {
         }
         let sequence = String::from_utf8_lossy(sequence).into_owned();
         at += 4;
-        if token.name == TokenName::Nak && body.get(at..).is_some_and(|rest| rest.starts_with(b"R0L0A0[")) {
+        if token.name == TokenName::Nak
+            && body
+                .get(at..)
+                .is_some_and(|rest| rest.starts_with(b"R0L0A0["))
+        {
             // "NAK"0000R0L0A0[]: L0A0 would also read as a hex prefix, so NAK is special.
             let header = Header {
                 token,
@@ -197,7 +216,8 @@ impl Header {
         }
         let mut receiver = None;
         if body.get(at) == Some(&b'R') {
-            let (digits, end) = take_while(body, at + 1, NUMBER_DIGITS_MAX, |b| b.is_ascii_hexdigit());
+            let (digits, end) =
+                take_while(body, at + 1, NUMBER_DIGITS_MAX, |b| b.is_ascii_hexdigit());
             if digits.is_empty() || digits.len() > NUMBER_DIGITS_MAX {
                 return Err(HeaderError::Receiver);
             }
@@ -205,18 +225,25 @@ impl Header {
             at = end;
         }
         let prefix = if body.get(at) == Some(&b'L') {
-            let (digits, end) = take_while(body, at + 1, NUMBER_DIGITS_MAX, |b| b.is_ascii_hexdigit());
+            let (digits, end) =
+                take_while(body, at + 1, NUMBER_DIGITS_MAX, |b| b.is_ascii_hexdigit());
             if digits.len() > NUMBER_DIGITS_MAX {
                 return Err(HeaderError::Prefix);
             }
             at = end;
-            if digits.is_empty() { Prefix::Empty } else { Prefix::Given(digits) }
+            if digits.is_empty() {
+                Prefix::Empty
+            } else {
+                Prefix::Given(digits)
+            }
         } else {
             Prefix::Missing
         };
         let mut account = None;
         if body.get(at) == Some(&b'#') {
-            let (text, end) = take_while(body, at + 1, ACCOUNT_BYTES_MAX, |b| b.is_ascii_alphanumeric());
+            let (text, end) = take_while(body, at + 1, ACCOUNT_BYTES_MAX, |b| {
+                b.is_ascii_alphanumeric()
+            });
             if text.is_empty() || text.len() > ACCOUNT_BYTES_MAX {
                 return Err(HeaderError::Account);
             }
@@ -226,7 +253,14 @@ impl Header {
         if body.get(at) != Some(&b'[') {
             return Err(HeaderError::DataBlock);
         }
-        Ok(Header { token, sequence, receiver, prefix, account, content_start: at })
+        Ok(Header {
+            token,
+            sequence,
+            receiver,
+            prefix,
+            account,
+            content_start: at,
+        })
     }
 
     /// The sequence number.
@@ -303,14 +337,24 @@ impl XData {
         let value_bytes = block.get(1..).unwrap_or_default();
         let value = String::from_utf8_lossy(value_bytes).into_owned();
         match id {
-            'V' => XData::Verification { urls: value.split(',').map(str::to_owned).collect() },
+            'V' => XData::Verification {
+                urls: value.split(',').map(str::to_owned).collect(),
+            },
             'X' => XData::Longitude { value },
             'Y' => XData::Latitude { value },
             'H' => match Timestamp::parse(value_bytes) {
-                Ok(stamp) => XData::EventTime { unix_seconds: stamp.unix_seconds() },
-                Err(_) => XData::Raw { id: id.to_string(), value },
+                Ok(stamp) => XData::EventTime {
+                    unix_seconds: stamp.unix_seconds(),
+                },
+                Err(_) => XData::Raw {
+                    id: id.to_string(),
+                    value,
+                },
             },
-            _ => XData::Raw { id: id.to_string(), value },
+            _ => XData::Raw {
+                id: id.to_string(),
+                value,
+            },
         }
     }
 
@@ -321,7 +365,9 @@ impl XData {
             XData::Verification { urls } => format!("V{}", urls.join(",")),
             XData::Longitude { value } => format!("X{value}"),
             XData::Latitude { value } => format!("Y{value}"),
-            XData::EventTime { unix_seconds } => format!("H{}", Timestamp::from_unix_seconds(*unix_seconds)),
+            XData::EventTime { unix_seconds } => {
+                format!("H{}", Timestamp::from_unix_seconds(*unix_seconds))
+            }
             XData::Raw { id, value } => format!("{id}{value}"),
         };
         format!("[{inner}]").into_bytes()
@@ -386,18 +432,33 @@ pub struct Message {
 
 /// Splits `data ] [x]* _ts trailing` (the bytes after the data block's `[`).
 fn parse_content(bytes: &[u8]) -> Result<Content, OpenError> {
-    let data_end = bytes.iter().position(|&b| b == b']').ok_or(OpenError::DataBlock)?;
-    let mut content = Content { data: bytes.get(..data_end).unwrap_or_default().to_vec(), ..Content::default() };
+    let data_end = bytes
+        .iter()
+        .position(|&b| b == b']')
+        .ok_or(OpenError::DataBlock)?;
+    let mut content = Content {
+        data: bytes.get(..data_end).unwrap_or_default().to_vec(),
+        ..Content::default()
+    };
     let mut at = data_end + 1;
     let xdata_start = at;
     while bytes.get(at) == Some(&b'[') {
-        let end = bytes.iter().skip(at).position(|&b| b == b']').ok_or(OpenError::XData)? + at;
-        content.xdata.push(XData::parse(bytes.get(at + 1..end).unwrap_or_default()));
+        let end = bytes
+            .iter()
+            .skip(at)
+            .position(|&b| b == b']')
+            .ok_or(OpenError::XData)?
+            + at;
+        content
+            .xdata
+            .push(XData::parse(bytes.get(at + 1..end).unwrap_or_default()));
         at = end + 1;
     }
     content.xdata_raw = bytes.get(xdata_start..at).unwrap_or_default().to_vec();
     if bytes.get(at) == Some(&b'_') {
-        let text = bytes.get(at + 1..at + 1 + TIMESTAMP_BYTES).ok_or(OpenError::Timestamp)?;
+        let text = bytes
+            .get(at + 1..at + 1 + TIMESTAMP_BYTES)
+            .ok_or(OpenError::Timestamp)?;
         content.timestamp = Some(Timestamp::parse(text).map_err(|_| OpenError::Timestamp)?);
         at += 1 + TIMESTAMP_BYTES;
     }
@@ -419,9 +480,17 @@ pub fn open(body: &[u8], header: Header, key: Option<&Key>) -> Result<Message, O
     let key = key.ok_or(OpenError::NoKey)?;
     let mut plain = hex::decode(after_bracket).map_err(|_| OpenError::Ciphertext)?;
     crypto::decrypt(key, &mut plain)?;
-    let pad_end = plain.iter().position(|&b| b == b'|' || b == b']').ok_or(OpenError::Garbled)?;
-    let start = if plain.get(pad_end) == Some(&b'|') { pad_end + 1 } else { pad_end };
-    let content = parse_content(plain.get(start..).unwrap_or_default()).map_err(|_| OpenError::Garbled)?;
+    let pad_end = plain
+        .iter()
+        .position(|&b| b == b'|' || b == b']')
+        .ok_or(OpenError::Garbled)?;
+    let start = if plain.get(pad_end) == Some(&b'|') {
+        pad_end + 1
+    } else {
+        pad_end
+    };
+    let content =
+        parse_content(plain.get(start..).unwrap_or_default()).map_err(|_| OpenError::Garbled)?;
     if content.timestamp.is_none() {
         return Err(OpenError::MissingTimestamp);
     }
@@ -455,7 +524,12 @@ pub struct Outgoing<'a> {
 /// Writes a whole frame for `message`, encrypted with `key` when one is given, with pad
 /// bytes drawn from `pad`.
 #[must_use]
-pub fn encode(message: &Outgoing<'_>, key: Option<&Key>, pad: &mut dyn FnMut() -> u8, style: FrameStyle) -> Vec<u8> {
+pub fn encode(
+    message: &Outgoing<'_>,
+    key: Option<&Key>,
+    pad: &mut dyn FnMut() -> u8,
+    style: FrameStyle,
+) -> Vec<u8> {
     let mut body = Vec::with_capacity(64 + message.data.len());
     body.push(b'"');
     if key.is_some() {
@@ -505,15 +579,29 @@ mod tests {
     fn reads_a_plain_header_and_content() {
         let body = br#""SIA-DCS"0004R1A2L0#AAA[#AAA|Nri0/RP0000][Vhttp://a/1.jpg,http://a/2.jpg]_09:10:30,02-20-2023"#;
         let header = Header::parse(body).unwrap();
-        assert_eq!(header.token, Token { name: TokenName::SiaDcs, encrypted: false });
+        assert_eq!(
+            header.token,
+            Token {
+                name: TokenName::SiaDcs,
+                encrypted: false
+            }
+        );
         assert_eq!(header.sequence, "0004");
         assert_eq!(header.receiver.as_deref(), Some("1A2"));
         assert_eq!(header.prefix, Prefix::Given("0".into()));
         assert_eq!(header.account.as_deref(), Some("AAA"));
         let message = open(body, header, None).unwrap();
         assert_eq!(message.content.data, b"#AAA|Nri0/RP0000");
-        assert_eq!(message.content.xdata, vec![XData::Verification { urls: vec!["http://a/1.jpg".into(), "http://a/2.jpg".into()] }]);
-        assert_eq!(message.content.timestamp.unwrap().to_string(), "09:10:30,02-20-2023");
+        assert_eq!(
+            message.content.xdata,
+            vec![XData::Verification {
+                urls: vec!["http://a/1.jpg".into(), "http://a/2.jpg".into()]
+            }]
+        );
+        assert_eq!(
+            message.content.timestamp.unwrap().to_string(),
+            "09:10:30,02-20-2023"
+        );
     }
 
     #[test]
@@ -525,22 +613,44 @@ mod tests {
 
     #[test]
     fn lenient_prefixes_are_recorded_as_such() {
-        assert_eq!(Header::parse(br#""NULL"0001L#12[]"#).unwrap().prefix, Prefix::Empty);
-        assert_eq!(Header::parse(br#""NULL"0001#12[]"#).unwrap().prefix, Prefix::Missing);
+        assert_eq!(
+            Header::parse(br#""NULL"0001L#12[]"#).unwrap().prefix,
+            Prefix::Empty
+        );
+        assert_eq!(
+            Header::parse(br#""NULL"0001#12[]"#).unwrap().prefix,
+            Prefix::Missing
+        );
     }
 
     #[test]
     fn malformed_headers_say_which_field() {
         assert_eq!(Header::parse(b"SIA-DCS0001L0#1[]"), Err(HeaderError::Token));
-        assert_eq!(Header::parse(br#""SIA-DCS"000AL0#1[]"#), Err(HeaderError::Sequence));
-        assert_eq!(Header::parse(br#""SIA-DCS"0001RL0#1[]"#), Err(HeaderError::Receiver));
-        assert_eq!(Header::parse(br#""SIA-DCS"0001L0#[]"#), Err(HeaderError::Account));
-        assert_eq!(Header::parse(br#""SIA-DCS"0001L0#12"#), Err(HeaderError::DataBlock));
+        assert_eq!(
+            Header::parse(br#""SIA-DCS"000AL0#1[]"#),
+            Err(HeaderError::Sequence)
+        );
+        assert_eq!(
+            Header::parse(br#""SIA-DCS"0001RL0#1[]"#),
+            Err(HeaderError::Receiver)
+        );
+        assert_eq!(
+            Header::parse(br#""SIA-DCS"0001L0#[]"#),
+            Err(HeaderError::Account)
+        );
+        assert_eq!(
+            Header::parse(br#""SIA-DCS"0001L0#12"#),
+            Err(HeaderError::DataBlock)
+        );
     }
 
     #[test]
     fn encrypted_round_trip_with_every_key_length() {
-        for key_text in ["0123456789ABCDEF", "0123456789ABCDEF01234567", "0123456789ABCDEF0123456789ABCDEF"] {
+        for key_text in [
+            "0123456789ABCDEF",
+            "0123456789ABCDEF01234567",
+            "0123456789ABCDEF0123456789ABCDEF",
+        ] {
             let key = Key::parse(key_text, KeyForm::Ascii).unwrap();
             let stamp = Timestamp::from_unix_seconds(1_700_000_000);
             let outgoing = Outgoing {
@@ -554,7 +664,15 @@ mod tests {
                 timestamp: Some(stamp),
             };
             let mut n = 0_u8;
-            let wire = encode(&outgoing, Some(&key), &mut || { n = n.wrapping_add(1); n }, FrameStyle::STANDARD);
+            let wire = encode(
+                &outgoing,
+                Some(&key),
+                &mut || {
+                    n = n.wrapping_add(1);
+                    n
+                },
+                FrameStyle::STANDARD,
+            );
             let body = body_of(&wire);
             let header = Header::parse(&body).unwrap();
             assert!(header.token.encrypted);

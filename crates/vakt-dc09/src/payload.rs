@@ -24,7 +24,10 @@ fn unreadable(format: PayloadFormat, raw: &str) -> Event {
         zone: None,
         user: None,
         partition: None,
-        code: EventCode { format, code: raw.to_owned() },
+        code: EventCode {
+            format,
+            code: raw.to_owned(),
+        },
         description: None,
         text: None,
     }
@@ -32,7 +35,11 @@ fn unreadable(format: PayloadFormat, raw: &str) -> Event {
 
 fn number(text: &str) -> Option<u32> {
     let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
-    if digits.is_empty() { None } else { digits.parse().ok() }
+    if digits.is_empty() {
+        None
+    } else {
+        digits.parse().ok()
+    }
 }
 
 /// Splits `#acct|rest` into the account and the rest.
@@ -51,7 +58,10 @@ fn split_account(data: &str) -> (Option<String>, &str) {
 pub fn parse_sia(data: &[u8]) -> Payload {
     let text = String::from_utf8_lossy(data);
     let (account, rest) = split_account(&text);
-    let mut payload = Payload { account, events: Vec::new() };
+    let mut payload = Payload {
+        account,
+        events: Vec::new(),
+    };
     for block in rest.split('|').filter(|b| !b.is_empty()) {
         let mut chars = block.chars();
         match chars.next() {
@@ -105,7 +115,11 @@ fn parse_sia_event_block(block: &str, events: &mut Vec<Event>) {
         }
         let after = rest.get(2..).unwrap_or_default();
         let address = number(after);
-        let text = after.split('^').nth(1).map(str::to_owned).filter(|t| !t.trim().is_empty());
+        let text = after
+            .split('^')
+            .nth(1)
+            .map(str::to_owned)
+            .filter(|t| !t.trim().is_empty());
         events.push(Event::from_sia(code, address, partition, user, text));
     }
 }
@@ -115,22 +129,34 @@ fn parse_sia_event_block(block: &str, events: &mut Vec<Event>) {
 pub fn parse_contact_id(data: &[u8]) -> Payload {
     let text = String::from_utf8_lossy(data);
     let (account, rest) = split_account(&text);
-    let mut payload = Payload { account, events: Vec::new() };
+    let mut payload = Payload {
+        account,
+        events: Vec::new(),
+    };
     let report = rest.trim();
     if report.is_empty() {
         return payload;
     }
     let digits: String = report.chars().filter(|c| !c.is_whitespace()).collect();
     let parsed = (digits.len() == 9 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| {
-        let field = |from: usize, to: usize| digits.get(from..to).and_then(|d| d.parse::<u32>().ok()).unwrap_or(0);
+        let field = |from: usize, to: usize| {
+            digits
+                .get(from..to)
+                .and_then(|d| d.parse::<u32>().ok())
+                .unwrap_or(0)
+        };
         (field(0, 1), field(1, 4), field(4, 6), field(6, 9))
     });
     match parsed {
         Some((qualifier @ (1 | 3 | 6), code, group, number)) => {
             let (qualifier, code) = (qualifier as u8, u16::try_from(code).unwrap_or(0));
-            payload.events.push(Event::from_contact_id(qualifier, code, group, number));
+            payload
+                .events
+                .push(Event::from_contact_id(qualifier, code, group, number));
         }
-        _ => payload.events.push(unreadable(PayloadFormat::ContactId, report)),
+        _ => payload
+            .events
+            .push(unreadable(PayloadFormat::ContactId, report)),
     }
     payload
 }
@@ -145,7 +171,10 @@ mod tests {
         assert_eq!(payload.account.as_deref(), Some("1234"));
         assert_eq!(payload.events.len(), 2);
         assert_eq!(payload.events[0].category, Category::Burglary);
-        assert_eq!((payload.events[0].zone, payload.events[0].partition), (Some(12), Some(1)));
+        assert_eq!(
+            (payload.events[0].zone, payload.events[0].partition),
+            (Some(12), Some(1))
+        );
         assert_eq!(payload.events[1].zone, Some(13));
     }
 
@@ -153,7 +182,10 @@ mod tests {
     fn sia_modifier_without_slash_and_text() {
         let payload = parse_sia(b"#123456|Nri1CL0^VX FRONTE ^");
         let event = &payload.events[0];
-        assert_eq!((event.category, event.user, event.partition), (Category::Closing, Some(0), Some(1)));
+        assert_eq!(
+            (event.category, event.user, event.partition),
+            (Category::Closing, Some(0), Some(1))
+        );
         assert_eq!(event.text.as_deref(), Some("VX FRONTE "));
     }
 
@@ -161,14 +193,23 @@ mod tests {
     fn sia_user_modifier_and_ascii_block() {
         let payload = parse_sia(b"#1234|Nid3/ri2/OP|Aevening");
         let event = &payload.events[0];
-        assert_eq!((event.category, event.user, event.partition), (Category::Opening, Some(3), Some(2)));
+        assert_eq!(
+            (event.category, event.user, event.partition),
+            (Category::Opening, Some(3), Some(2))
+        );
         assert_eq!(event.text.as_deref(), Some("evening"));
     }
 
     #[test]
     fn sia_quirks_from_the_field() {
-        assert_eq!(parse_sia(b"Nri1/WA000").events[0].category, Category::Technical);
-        assert_eq!(parse_sia(b"#0001|0|NRP").events[0].category, Category::Heartbeat);
+        assert_eq!(
+            parse_sia(b"Nri1/WA000").events[0].category,
+            Category::Technical
+        );
+        assert_eq!(
+            parse_sia(b"#0001|0|NRP").events[0].category,
+            Category::Heartbeat
+        );
         let texts = parse_sia(b"#7878|Nri01^TOTAL^/LX901^centrale^");
         assert_eq!(texts.events.len(), 1);
         assert_eq!(texts.events[0].code.code, "LX");
@@ -184,10 +225,16 @@ mod tests {
         let payload = parse_contact_id(b"#1234|1130 02 015");
         assert_eq!(payload.account.as_deref(), Some("1234"));
         let event = &payload.events[0];
-        assert_eq!((event.category, event.condition), (Category::Burglary, Condition::New));
+        assert_eq!(
+            (event.category, event.condition),
+            (Category::Burglary, Condition::New)
+        );
         assert_eq!((event.zone, event.partition), (Some(15), Some(2)));
         let closing = &parse_contact_id(b"#1234|3401 01 004").events[0];
-        assert_eq!((closing.category, closing.user), (Category::Closing, Some(4)));
+        assert_eq!(
+            (closing.category, closing.user),
+            (Category::Closing, Some(4))
+        );
         let garbage = &parse_contact_id(b"#1234|11X0").events[0];
         assert_eq!(garbage.category, Category::Unknown);
         assert_eq!(garbage.code.code, "11X0");

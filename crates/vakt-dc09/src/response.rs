@@ -49,7 +49,13 @@ pub fn ack(header: &Header, style: FrameStyle) -> Vec<u8> {
 
 /// The `*ACK` to an encrypted message: its data block is `pad | ] _now`, encrypted.
 #[must_use]
-pub fn encrypted_ack(header: &Header, key: &Key, now: Timestamp, pad: &mut dyn FnMut() -> u8, style: FrameStyle) -> Vec<u8> {
+pub fn encrypted_ack(
+    header: &Header,
+    key: &Key,
+    now: Timestamp,
+    pad: &mut dyn FnMut() -> u8,
+    style: FrameStyle,
+) -> Vec<u8> {
     let mut body = header.echo("*ACK");
     body.push(b'[');
     let content = format!("]_{now}");
@@ -84,7 +90,10 @@ mod tests {
     }
 
     fn text(wire: &[u8]) -> String {
-        String::from_utf8(wire.to_vec()).unwrap().replace('\n', "\\n").replace('\r', "\\r")
+        String::from_utf8(wire.to_vec())
+            .unwrap()
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
     }
 
     #[test]
@@ -92,10 +101,19 @@ mod tests {
     fn responses_snapshot() {
         let now = Timestamp::parse(b"16:08:12,04-14-2015").unwrap();
         let plain = header(r#""SIA-DCS"0004L0#AAA[#AAA|Nri0/RP0000]"#);
-        let with_receiver = header(r#""ADM-CID"9999R5678L1234#080027e62a64[#080027e62a64|1130 01 001]"#);
+        let with_receiver =
+            header(r#""ADM-CID"9999R5678L1234#080027e62a64[#080027e62a64|1130 01 001]"#);
         let loose = header(r#""NULL"0000L#1409[]"#);
-        let binary = FrameStyle { crc: CrcForm::Binary, crc_includes_cr: false, length: LengthForm::Hex };
-        let eldes = FrameStyle { crc: CrcForm::Ascii, crc_includes_cr: true, length: LengthForm::Decimal };
+        let binary = FrameStyle {
+            crc: CrcForm::Binary,
+            crc_includes_cr: false,
+            length: LengthForm::Hex,
+        };
+        let eldes = FrameStyle {
+            crc: CrcForm::Ascii,
+            crc_includes_cr: true,
+            length: LengthForm::Decimal,
+        };
         insta::assert_snapshot!(
             [
                 text(&ack(&plain, FrameStyle::STANDARD)),
@@ -130,7 +148,11 @@ mod tests {
         assert!(wire.starts_with(b"\n"));
         let frame = decode_datagram(&wire, 4095).unwrap();
         frame.check(false).unwrap();
-        assert!(frame.body().starts_with(br#""*ACK"0001R5678L1234#080027E62A64["#));
+        assert!(
+            frame
+                .body()
+                .starts_with(br#""*ACK"0001R5678L1234#080027E62A64["#)
+        );
         let parsed = Header::parse(frame.body()).unwrap();
         let message = open(frame.body(), parsed, Some(&key)).unwrap();
         assert!(message.content.data.is_empty());

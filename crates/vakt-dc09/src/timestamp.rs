@@ -27,7 +27,9 @@ impl Timestamp {
     /// The timestamp of an instant, truncated to the second.
     #[must_use]
     pub fn from_unix_micros(instant: UnixMicros) -> Timestamp {
-        Timestamp { seconds: instant.as_seconds() }
+        Timestamp {
+            seconds: instant.as_seconds(),
+        }
     }
 
     /// The timestamp `seconds` after the epoch.
@@ -58,7 +60,10 @@ impl Timestamp {
             return Err(error());
         }
         let separators = [(2, b':'), (5, b':'), (8, b','), (11, b'-'), (14, b'-')];
-        if separators.iter().any(|&(at, byte)| text.get(at) != Some(&byte)) {
+        if separators
+            .iter()
+            .any(|&(at, byte)| text.get(at) != Some(&byte))
+        {
             return Err(error());
         }
         let number = |from: usize, to: usize| -> Result<i64, TimestampError> {
@@ -66,7 +71,9 @@ impl Timestamp {
             if !digits.iter().all(u8::is_ascii_digit) {
                 return Err(error());
             }
-            Ok(digits.iter().fold(0_i64, |acc, d| acc * 10 + i64::from(d - b'0')))
+            Ok(digits
+                .iter()
+                .fold(0_i64, |acc, d| acc * 10 + i64::from(d - b'0')))
         };
         let (hour, minute, second) = (number(0, 2)?, number(3, 5)?, number(6, 8)?);
         let (month, day, year) = (number(9, 11)?, number(12, 14)?, number(15, 19)?);
@@ -79,8 +86,13 @@ impl Timestamp {
         .map_err(|_| error())?;
         let time = jiff::civil::Time::new(small(hour)?, small(minute)?, small(second)?, 0)
             .map_err(|_| error())?;
-        let instant = date.to_datetime(time).to_zoned(jiff::tz::TimeZone::UTC).map_err(|_| error())?;
-        Ok(Timestamp { seconds: instant.timestamp().as_second() })
+        let instant = date
+            .to_datetime(time)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|_| error())?;
+        Ok(Timestamp {
+            seconds: instant.timestamp().as_second(),
+        })
     }
 }
 
@@ -113,7 +125,10 @@ pub struct Window {
 
 impl Default for Window {
     fn default() -> Window {
-        Window { behind_s: 40, ahead_s: 20 }
+        Window {
+            behind_s: 40,
+            ahead_s: 20,
+        }
     }
 }
 
@@ -146,7 +161,12 @@ mod tests {
 
     #[test]
     fn rejects_impossible_and_misshapen_times() {
-        for bad in ["25:10:30,02-20-2023", "09:10:30,02-30-2023", "09:10:30 02-20-2023", "9:10:30,02-20-2023"] {
+        for bad in [
+            "25:10:30,02-20-2023",
+            "09:10:30,02-30-2023",
+            "09:10:30 02-20-2023",
+            "9:10:30,02-20-2023",
+        ] {
             assert!(Timestamp::parse(bad.as_bytes()).is_err(), "{bad}");
         }
     }
@@ -155,9 +175,23 @@ mod tests {
     fn window_bounds_are_inclusive() {
         let now = UnixMicros::from_seconds(1_000_000);
         let window = Window::default();
-        assert!(window.check(Timestamp::from_unix_seconds(1_000_000 - 40), now).is_ok());
-        assert!(window.check(Timestamp::from_unix_seconds(1_000_000 + 20), now).is_ok());
-        assert_eq!(window.check(Timestamp::from_unix_seconds(1_000_000 - 41), now), Err(-41));
-        assert_eq!(window.check(Timestamp::from_unix_seconds(1_000_000 + 21), now), Err(21));
+        assert!(
+            window
+                .check(Timestamp::from_unix_seconds(1_000_000 - 40), now)
+                .is_ok()
+        );
+        assert!(
+            window
+                .check(Timestamp::from_unix_seconds(1_000_000 + 20), now)
+                .is_ok()
+        );
+        assert_eq!(
+            window.check(Timestamp::from_unix_seconds(1_000_000 - 41), now),
+            Err(-41)
+        );
+        assert_eq!(
+            window.check(Timestamp::from_unix_seconds(1_000_000 + 21), now),
+            Err(21)
+        );
     }
 }

@@ -27,7 +27,7 @@ use vakt_core::Clock;
 use vakt_dc09::{Dialect, Window};
 use vakt_store::{Journal, Registry};
 
-pub use table::{TransmitterTable, TableHandle};
+pub use table::{TableHandle, TransmitterTable};
 
 /// What to do with a valid frame from an account Vakt does not know.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,21 +189,45 @@ where
     J: Journal + Clone,
 {
     let tracker = TaskTracker::new();
-    let shared = Arc::new(Shared { journal, table, clock, config: config.clone(), shutdown });
+    let shared = Arc::new(Shared {
+        journal,
+        table,
+        clock,
+        config: config.clone(),
+        shutdown,
+    });
     let mut bound = Vec::new();
     for listener in &config.listeners {
         let mut address = listener.address;
         if matches!(listener.protocols, Protocols::Tcp | Protocols::Both) {
             let socket = tokio::net::TcpListener::bind(address).await?;
             address = socket.local_addr()?;
-            bound.push(Bound { name: listener.name.clone(), transport: vakt_store::Transport::Tcp, address });
-            tracker.spawn(tcp::serve(socket, listener.clone(), shared.clone(), tracker.clone()));
+            bound.push(Bound {
+                name: listener.name.clone(),
+                transport: vakt_store::Transport::Tcp,
+                address,
+            });
+            tracker.spawn(tcp::serve(
+                socket,
+                listener.clone(),
+                shared.clone(),
+                tracker.clone(),
+            ));
         }
         if matches!(listener.protocols, Protocols::Udp | Protocols::Both) {
             let socket = tokio::net::UdpSocket::bind(address).await?;
             let address = socket.local_addr()?;
-            bound.push(Bound { name: listener.name.clone(), transport: vakt_store::Transport::Udp, address });
-            tracker.spawn(udp::serve(socket, listener.clone(), shared.clone(), tracker.clone()));
+            bound.push(Bound {
+                name: listener.name.clone(),
+                transport: vakt_store::Transport::Udp,
+                address,
+            });
+            tracker.spawn(udp::serve(
+                socket,
+                listener.clone(),
+                shared.clone(),
+                tracker.clone(),
+            ));
         }
     }
     Ok(Running { bound, tracker })
@@ -211,7 +235,12 @@ where
 
 /// Keeps the transmitter table in step with the registry: reloads whenever the registry's
 /// revision changes, checking every `interval`. Runs until `shutdown`.
-pub async fn follow_registry<R: Registry>(registry: R, table: TableHandle, interval: Duration, shutdown: CancellationToken) {
+pub async fn follow_registry<R: Registry>(
+    registry: R,
+    table: TableHandle,
+    interval: Duration,
+    shutdown: CancellationToken,
+) {
     let mut seen = None;
     loop {
         match registry.registry_revision().await {

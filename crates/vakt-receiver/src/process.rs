@@ -55,7 +55,13 @@ struct Draft<'a> {
 }
 
 impl Draft<'_> {
-    fn finish(self, verdict: Verdict, detail: Option<String>, answer: Answer, response: Vec<u8>) -> Outcome {
+    fn finish(
+        self,
+        verdict: Verdict,
+        detail: Option<String>,
+        answer: Answer,
+        response: Vec<u8>,
+    ) -> Outcome {
         let header = self.header;
         let record = SignalRecord {
             received_at: self.arrival.now,
@@ -84,10 +90,17 @@ impl Draft<'_> {
     }
 }
 
-fn bad_frame_answer(config: &ReceiverConfig, now: UnixMicros, style: FrameStyle) -> (Answer, Vec<u8>) {
+fn bad_frame_answer(
+    config: &ReceiverConfig,
+    now: UnixMicros,
+    style: FrameStyle,
+) -> (Answer, Vec<u8>) {
     match config.bad_frame_answer {
         BadFrameAnswer::None => (Answer::None, Vec::new()),
-        BadFrameAnswer::Nak => (Answer::Nak, response::nak(Timestamp::from_unix_micros(now), style)),
+        BadFrameAnswer::Nak => (
+            Answer::Nak,
+            response::nak(Timestamp::from_unix_micros(now), style),
+        ),
     }
 }
 
@@ -99,7 +112,8 @@ fn data_account(body: &[u8]) -> Option<String> {
     let rest = rest.strip_prefix(b"#")?;
     let end = rest.iter().position(|&b| b == b'|' || b == b']')?;
     let account = std::str::from_utf8(rest.get(..end)?).ok()?;
-    (!account.is_empty() && account.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| account.to_owned())
+    (!account.is_empty() && account.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| account.to_owned())
 }
 
 /// Decides what to journal and answer for one decoded frame.
@@ -114,7 +128,11 @@ pub fn process(
         Decoded::Frame(frame) => frame,
         Decoded::Rejected { error, raw } => {
             let (answer, response) = bad_frame_answer(config, arrival.now, FrameStyle::STANDARD);
-            let draft = Draft { arrival, raw, header: None };
+            let draft = Draft {
+                arrival,
+                raw,
+                header: None,
+            };
             return draft.finish(Verdict::BadFrame, Some(error.to_string()), answer, response);
         }
     };
@@ -122,7 +140,11 @@ pub fn process(
         Ok(header) => header,
         Err(error) => {
             let (answer, response) = bad_frame_answer(config, arrival.now, frame.style);
-            let draft = Draft { arrival, raw: frame.wire, header: None };
+            let draft = Draft {
+                arrival,
+                raw: frame.wire,
+                header: None,
+            };
             return draft.finish(Verdict::BadFrame, Some(error.to_string()), answer, response);
         }
     };
@@ -138,13 +160,20 @@ fn process_frame(
     pad: &mut dyn FnMut() -> u8,
 ) -> Outcome {
     let now = arrival.now;
-    let account = header.account.clone().or_else(|| data_account(frame.body()));
-    let transmitter = account
-        .as_deref()
-        .and_then(|account| table.find(account, header.receiver.as_deref(), header.prefix.digits()));
+    let account = header
+        .account
+        .clone()
+        .or_else(|| data_account(frame.body()));
+    let transmitter = account.as_deref().and_then(|account| {
+        table.find(account, header.receiver.as_deref(), header.prefix.digits())
+    });
     let dialect = transmitter.map_or(config.default_dialect, |t| t.spec.dialect);
     let body = frame.body().to_vec();
-    let draft = Draft { arrival, raw: frame.wire.clone(), header: Some(header) };
+    let draft = Draft {
+        arrival,
+        raw: frame.wire.clone(),
+        header: Some(header),
+    };
     let style = match frame.check(dialect.crc_includes_cr) {
         Ok(style) => style,
         Err(error) => {
@@ -155,12 +184,26 @@ fn process_frame(
     };
     if !dialect.allows(style, &header.prefix) {
         let (answer, response) = bad_frame_answer(config, now, style);
-        let detail = format!("frame shape {style:?} / prefix {:?} is a dialect not enabled for this account", header.prefix);
+        let detail = format!(
+            "frame shape {style:?} / prefix {:?} is a dialect not enabled for this account",
+            header.prefix
+        );
         return draft.finish(Verdict::BadFrame, Some(detail), answer, response);
     }
-    if !matches!(header.token.name, TokenName::SiaDcs | TokenName::AdmCid | TokenName::Null | TokenName::Xnm) {
-        let detail = format!("token {} is not handled by this receiver", header.token.name.as_str());
-        return draft.finish(Verdict::Unsupported, Some(detail), Answer::Duh, response::duh(header, style));
+    if !matches!(
+        header.token.name,
+        TokenName::SiaDcs | TokenName::AdmCid | TokenName::Null | TokenName::Xnm
+    ) {
+        let detail = format!(
+            "token {} is not handled by this receiver",
+            header.token.name.as_str()
+        );
+        return draft.finish(
+            Verdict::Unsupported,
+            Some(detail),
+            Answer::Duh,
+            response::duh(header, style),
+        );
     }
     let Some(transmitter) = transmitter else {
         return unknown_transmitter(draft, &body, header, style, config);
@@ -168,7 +211,12 @@ fn process_frame(
     let key = transmitter.spec.key.as_ref().map(|stored| &stored.key);
     if !header.token.encrypted && key.is_some() {
         let detail = "a plain frame for an account that must encrypt".to_owned();
-        let mut outcome = draft.finish(Verdict::PlainRejected, Some(detail), Answer::Duh, response::duh(header, style));
+        let mut outcome = draft.finish(
+            Verdict::PlainRejected,
+            Some(detail),
+            Answer::Duh,
+            response::duh(header, style),
+        );
         outcome.record.transmitter_id = Some(transmitter.id);
         return outcome;
     }
@@ -176,11 +224,21 @@ fn process_frame(
         Ok(message) => message,
         Err(error) => {
             let (verdict, answer, response) = match error {
-                OpenError::NoKey => (Verdict::Unsupported, Answer::Duh, response::duh(header, style)),
-                OpenError::Ciphertext | OpenError::Garbled => (Verdict::DecryptFailed, Answer::Duh, response::duh(header, style)),
-                OpenError::MissingTimestamp => {
-                    (Verdict::OutsideWindow, Answer::Nak, response::nak(Timestamp::from_unix_micros(now), style))
-                }
+                OpenError::NoKey => (
+                    Verdict::Unsupported,
+                    Answer::Duh,
+                    response::duh(header, style),
+                ),
+                OpenError::Ciphertext | OpenError::Garbled => (
+                    Verdict::DecryptFailed,
+                    Answer::Duh,
+                    response::duh(header, style),
+                ),
+                OpenError::MissingTimestamp => (
+                    Verdict::OutsideWindow,
+                    Answer::Nak,
+                    response::nak(Timestamp::from_unix_micros(now), style),
+                ),
                 OpenError::DataBlock | OpenError::XData | OpenError::Timestamp => {
                     let (answer, response) = bad_frame_answer(config, now, style);
                     (Verdict::BadFrame, answer, response)
@@ -200,7 +258,9 @@ fn process_frame(
         return outcome;
     }
     let ack = match key {
-        Some(key) => response::encrypted_ack(header, key, Timestamp::from_unix_micros(now), pad, style),
+        Some(key) => {
+            response::encrypted_ack(header, key, Timestamp::from_unix_micros(now), pad, style)
+        }
         None => response::ack(header, style),
     };
     let mut outcome = draft.finish(Verdict::Accepted, None, Answer::Ack, ack);
@@ -211,7 +271,11 @@ fn process_frame(
 
 /// `Some(skew)` when the account's policy checks this message's timestamp and it is
 /// outside the window.
-fn timestamp_skew(transmitter: &Transmitter, message: &message::Message, now: UnixMicros) -> Option<i64> {
+fn timestamp_skew(
+    transmitter: &Transmitter,
+    message: &message::Message,
+    now: UnixMicros,
+) -> Option<i64> {
     let spec = &transmitter.spec;
     let stamp = message.content.timestamp?;
     let checked = match spec.timestamp_policy {
@@ -222,19 +286,36 @@ fn timestamp_skew(transmitter: &Transmitter, message: &message::Message, now: Un
     if !checked {
         return None;
     }
-    let corrected = Timestamp::from_unix_seconds(stamp.unix_seconds() - i64::from(spec.clock_offset_s));
+    let corrected =
+        Timestamp::from_unix_seconds(stamp.unix_seconds() - i64::from(spec.clock_offset_s));
     spec.window.check(corrected, now).err()
 }
 
-fn unknown_transmitter(draft: Draft<'_>, body: &[u8], header: &Header, style: FrameStyle, config: &ReceiverConfig) -> Outcome {
+fn unknown_transmitter(
+    draft: Draft<'_>,
+    body: &[u8],
+    header: &Header,
+    style: FrameStyle,
+    config: &ReceiverConfig,
+) -> Outcome {
     let now = draft.arrival.now;
     if draft.arrival.listener.unknown_account == UnknownAccountPolicy::Nak {
         let nak = response::nak(Timestamp::from_unix_micros(now), style);
-        return draft.finish(Verdict::UnknownTransmitter, Some("unknown account, refused by policy".into()), Answer::Nak, nak);
+        return draft.finish(
+            Verdict::UnknownTransmitter,
+            Some("unknown account, refused by policy".into()),
+            Answer::Nak,
+            nak,
+        );
     }
     if header.token.encrypted {
         let detail = "encrypted frame from an unknown account: no key to read it".to_owned();
-        return draft.finish(Verdict::Unsupported, Some(detail), Answer::Duh, response::duh(header, style));
+        return draft.finish(
+            Verdict::Unsupported,
+            Some(detail),
+            Answer::Duh,
+            response::duh(header, style),
+        );
     }
     match message::open(body, header.clone(), None) {
         Ok(message) => {
@@ -273,7 +354,10 @@ fn fill_content(record: &mut SignalRecord, header: &Header, message: &message::M
     record.data = Some(content.data.clone());
     record.xdata = serde_json::to_value(&content.xdata).unwrap_or_default();
     if !content.trailing.is_empty() {
-        record.detail = Some(format!("{} bytes after the message ignored", content.trailing.len()));
+        record.detail = Some(format!(
+            "{} bytes after the message ignored",
+            content.trailing.len()
+        ));
     }
     record.duplicate_key = Some(format!(
         "{}|{}|{}|{}|{}|{}|{}",

@@ -18,7 +18,10 @@ impl TransmitterTable {
     pub fn new(transmitters: Vec<Transmitter>) -> TransmitterTable {
         let mut by_account: HashMap<String, Vec<Transmitter>> = HashMap::new();
         for transmitter in transmitters {
-            by_account.entry(transmitter.spec.account.to_ascii_uppercase()).or_default().push(transmitter);
+            by_account
+                .entry(transmitter.spec.account.to_ascii_uppercase())
+                .or_default()
+                .push(transmitter);
         }
         TransmitterTable { by_account }
     }
@@ -27,7 +30,12 @@ impl TransmitterTable {
     /// prefix must match; among several matches the most specific wins. Accounts compare
     /// without regard to case (hex digits).
     #[must_use]
-    pub fn find(&self, account: &str, receiver: Option<&str>, prefix: &str) -> Option<&Transmitter> {
+    pub fn find(
+        &self,
+        account: &str,
+        receiver: Option<&str>,
+        prefix: &str,
+    ) -> Option<&Transmitter> {
         let candidates = self.by_account.get(&account.to_ascii_uppercase())?;
         let same = |registered: &Option<String>, sent: Option<&str>| match registered {
             None => Some(0),

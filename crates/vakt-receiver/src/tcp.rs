@@ -43,7 +43,10 @@ impl PeerGuard {
             return None;
         }
         *count += 1;
-        Some(PeerGuard { peers: peers.clone(), address })
+        Some(PeerGuard {
+            peers: peers.clone(),
+            address,
+        })
     }
 }
 
@@ -60,10 +63,17 @@ impl Drop for PeerGuard {
     }
 }
 
-pub(crate) async fn serve<J: Journal + Clone>(socket: TcpListener, listener: ListenerConfig, shared: Arc<Shared<J>>, tracker: TaskTracker) {
+pub(crate) async fn serve<J: Journal + Clone>(
+    socket: TcpListener,
+    listener: ListenerConfig,
+    shared: Arc<Shared<J>>,
+    tracker: TaskTracker,
+) {
     let limits = shared.config.limits;
     let permits = Arc::new(Semaphore::new(limits.connections_max));
-    let peers = Arc::new(PeerCount { counts: Mutex::new(HashMap::new()) });
+    let peers = Arc::new(PeerCount {
+        counts: Mutex::new(HashMap::new()),
+    });
     let listener = Arc::new(listener);
     loop {
         let accepted = tokio::select! {
@@ -80,15 +90,23 @@ pub(crate) async fn serve<J: Journal + Clone>(socket: TcpListener, listener: Lis
             }
         };
         let Ok(permit) = permits.clone().try_acquire_owned() else {
-            metrics::counter!("vakt_connections_refused_total", "reason" => "connections_max").increment(1);
+            metrics::counter!("vakt_connections_refused_total", "reason" => "connections_max")
+                .increment(1);
             continue;
         };
-        let Some(peer_guard) = PeerGuard::take(&peers, peer.ip(), limits.connections_per_peer_max) else {
+        let Some(peer_guard) = PeerGuard::take(&peers, peer.ip(), limits.connections_per_peer_max)
+        else {
             metrics::counter!("vakt_connections_refused_total", "reason" => "connections_per_peer_max").increment(1);
             continue;
         };
         let _ = stream.set_nodelay(true);
-        tracker.spawn(connection(stream, peer, listener.clone(), shared.clone(), (permit, peer_guard)));
+        tracker.spawn(connection(
+            stream,
+            peer,
+            listener.clone(),
+            shared.clone(),
+            (permit, peer_guard),
+        ));
     }
 }
 
@@ -130,10 +148,13 @@ async fn connection<J: Journal + Clone>(
                 Ok(Ok(receipt)) => {
                     // Answer only what the journal holds: the receipt is the commit's proof.
                     assert!(receipt.id > 0, "an answer without a committed journal id");
-                    if !pending.response.is_empty() && writer.write_all(&pending.response).await.is_err() {
+                    if !pending.response.is_empty()
+                        && writer.write_all(&pending.response).await.is_err()
+                    {
                         break;
                     }
-                    metrics::histogram!("vakt_ack_seconds").record(pending.decoded_at.elapsed().as_secs_f64());
+                    metrics::histogram!("vakt_ack_seconds")
+                        .record(pending.decoded_at.elapsed().as_secs_f64());
                 }
                 Ok(Err(error)) => {
                     tracing::warn!(%error, %peer, "not answering a frame whose journal commit failed");
@@ -166,13 +187,28 @@ async fn connection<J: Journal + Clone>(
         };
         decoder.push(buffer.get(..count).unwrap_or_default());
         while let Some(decoded) = decoder.next_frame() {
-            let arrival = Arrival { listener: &listener, transport: Transport::Tcp, peer, now: shared.clock.now() };
-            let outcome = process(decoded, arrival, &shared.table.current(), &shared.config, &mut || rng.random());
+            let arrival = Arrival {
+                listener: &listener,
+                transport: Transport::Tcp,
+                peer,
+                now: shared.clock.now(),
+            };
+            let outcome = process(
+                decoded,
+                arrival,
+                &shared.table.current(),
+                &shared.config,
+                &mut || rng.random(),
+            );
             count_frame(&outcome.record);
             let response = outcome.record.response.clone();
             let journal = shared.journal.clone();
             let commit = tokio::spawn(async move { journal.append(outcome.record).await });
-            let pending = Pending { commit, response, decoded_at: Instant::now() };
+            let pending = Pending {
+                commit,
+                response,
+                decoded_at: Instant::now(),
+            };
             if pending_tx.send(pending).await.is_err() {
                 break 'reading;
             }
@@ -181,7 +217,11 @@ async fn connection<J: Journal + Clone>(
         if skipped > 0 {
             metrics::counter!("vakt_skipped_bytes_total").increment(skipped);
         }
-        partial_since = if decoder.buffered() > 0 { partial_since.or(Some(Instant::now())) } else { None };
+        partial_since = if decoder.buffered() > 0 {
+            partial_since.or(Some(Instant::now()))
+        } else {
+            None
+        };
     }
     drop(pending_tx);
     let _ = answering.await;
@@ -189,5 +229,6 @@ async fn connection<J: Journal + Clone>(
 
 pub(crate) fn count_frame(record: &vakt_store::SignalRecord) {
     let token = record.token.clone().unwrap_or_else(|| "none".to_owned());
-    metrics::counter!("vakt_frames_total", "token" => token, "verdict" => record.verdict.as_str()).increment(1);
+    metrics::counter!("vakt_frames_total", "token" => token, "verdict" => record.verdict.as_str())
+        .increment(1);
 }

@@ -17,7 +17,12 @@ use crate::{ListenerConfig, Shared};
 /// The largest datagram read; anything longer is cut and fails framing.
 const DATAGRAM_BYTES_MAX: usize = 65_536;
 
-pub(crate) async fn serve<J: Journal + Clone>(socket: UdpSocket, listener: ListenerConfig, shared: Arc<Shared<J>>, tracker: TaskTracker) {
+pub(crate) async fn serve<J: Journal + Clone>(
+    socket: UdpSocket,
+    listener: ListenerConfig,
+    shared: Arc<Shared<J>>,
+    tracker: TaskTracker,
+) {
     let socket = Arc::new(socket);
     let in_flight = Arc::new(Semaphore::new(shared.config.limits.udp_pending_max.max(1)));
     let mut buffer = vec![0_u8; DATAGRAM_BYTES_MAX];
@@ -27,15 +32,30 @@ pub(crate) async fn serve<J: Journal + Clone>(socket: UdpSocket, listener: Liste
             () = shared.shutdown.cancelled() => break,
             received = socket.recv_from(&mut buffer) => received,
         };
-        let Ok((count, peer)) = received else { continue };
-        let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
+        let Ok((count, peer)) = received else {
+            continue;
+        };
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            break;
+        };
         let datagram = buffer.get(..count).unwrap_or_default();
         let decoded = match decode_datagram(datagram, shared.config.limits.frame_bytes_max) {
             Ok(frame) => Decoded::Frame(frame),
             Err(rejected) => rejected,
         };
-        let arrival = Arrival { listener: &listener, transport: Transport::Udp, peer, now: shared.clock.now() };
-        let outcome = process(decoded, arrival, &shared.table.current(), &shared.config, &mut || rng.random());
+        let arrival = Arrival {
+            listener: &listener,
+            transport: Transport::Udp,
+            peer,
+            now: shared.clock.now(),
+        };
+        let outcome = process(
+            decoded,
+            arrival,
+            &shared.table.current(),
+            &shared.config,
+            &mut || rng.random(),
+        );
         count_frame(&outcome.record);
         let response = outcome.record.response.clone();
         let journal = shared.journal.clone();

@@ -18,13 +18,15 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::Clock;
 use vakt_store::{
-    ImportOutcome, Journal, NewTransmitter, Receipt, Registry, SignalFilter, SignalRecord, StoreError,
-    StoredSignal, Transmitter,
+    ImportOutcome, Journal, NewTransmitter, Receipt, Registry, SignalFilter, SignalRecord,
+    StoreError, StoredSignal, Transmitter,
 };
 
 use crate::writer::Command;
@@ -89,7 +91,10 @@ impl SqliteStore {
     ///
     /// # Errors
     /// When the file cannot be opened or migrated.
-    pub async fn open(options: SqliteOptions, clock: Arc<dyn Clock>) -> Result<SqliteStore, StoreError> {
+    pub async fn open(
+        options: SqliteOptions,
+        clock: Arc<dyn Clock>,
+    ) -> Result<SqliteStore, StoreError> {
         if let Some(parent) = options.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(unavailable)?;
         }
@@ -103,8 +108,17 @@ impl SqliteStore {
             .map_err(unavailable)?;
         let (commands, queue) = mpsc::channel(options.queue_writes_max.max(1));
         let state = writer::State::load(&mut writer, &options, clock.now()).await?;
-        let task = tokio::spawn(writer::run(writer, queue, state, options.batch_signals_max.max(1)));
-        Ok(SqliteStore { readers, commands, writer: Arc::new(tokio::sync::Mutex::new(Some(task))) })
+        let task = tokio::spawn(writer::run(
+            writer,
+            queue,
+            state,
+            options.batch_signals_max.max(1),
+        ));
+        Ok(SqliteStore {
+            readers,
+            commands,
+            writer: Arc::new(tokio::sync::Mutex::new(Some(task))),
+        })
     }
 
     /// Only migrates the database (for `vakt migrate`).
@@ -112,7 +126,10 @@ impl SqliteStore {
     /// # Errors
     /// When the file cannot be opened or migrated.
     pub async fn migrate(options: &SqliteOptions) -> Result<(), StoreError> {
-        let mut connection = connect_options(options).connect().await.map_err(unavailable)?;
+        let mut connection = connect_options(options)
+            .connect()
+            .await
+            .map_err(unavailable)?;
         migrations::run(&mut connection).await?;
         connection.close().await.map_err(unavailable)
     }
@@ -129,16 +146,23 @@ impl SqliteStore {
         self.readers.close().await;
     }
 
-    async fn ask<T>(&self, command: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command) -> Result<T, StoreError> {
+    async fn ask<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Command,
+    ) -> Result<T, StoreError> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(command(reply)).await.map_err(|_| StoreError::Closed)?;
+        self.commands
+            .send(command(reply))
+            .await
+            .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
 
 impl Journal for SqliteStore {
     async fn append(&self, record: SignalRecord) -> Result<Receipt, StoreError> {
-        self.ask(|reply| Command::Append(Box::new(record), reply)).await
+        self.ask(|reply| Command::Append(Box::new(record), reply))
+            .await
     }
 
     async fn signals(&self, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {
@@ -155,12 +179,16 @@ impl Registry for SqliteStore {
         registry::revision(&self.readers).await
     }
 
-    async fn import_transmitters(&self, transmitters: Vec<NewTransmitter>) -> Result<ImportOutcome, StoreError> {
+    async fn import_transmitters(
+        &self,
+        transmitters: Vec<NewTransmitter>,
+    ) -> Result<ImportOutcome, StoreError> {
         self.ask(|reply| Command::Import(transmitters, reply)).await
     }
 
     async fn delete_transmitter(&self, id: i64) -> Result<(), StoreError> {
-        self.ask(|reply| Command::DeleteTransmitter(id, reply)).await
+        self.ask(|reply| Command::DeleteTransmitter(id, reply))
+            .await
     }
 }
 

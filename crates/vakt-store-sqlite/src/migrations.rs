@@ -12,19 +12,30 @@ use vakt_store::StoreError;
 
 use crate::unavailable;
 
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "signal path", include_str!("../migrations/0001_signal_path.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "signal path",
+    include_str!("../migrations/0001_signal_path.sql"),
+)];
 
 #[derive(Debug)]
 struct Embedded;
 
 impl MigrationSource<'static> for Embedded {
-    fn resolve(self) -> futures_core_box::BoxFuture<Result<Vec<Migration>, sqlx::error::BoxDynError>> {
+    fn resolve(
+        self,
+    ) -> futures_core_box::BoxFuture<Result<Vec<Migration>, sqlx::error::BoxDynError>> {
         Box::pin(async {
             Ok(MIGRATIONS
                 .iter()
                 .map(|&(version, description, sql)| {
-                    Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, AssertSqlSafe(sql).into_sql_str(), false)
+                    Migration::new(
+                        version,
+                        Cow::Borrowed(description),
+                        MigrationType::Simple,
+                        AssertSqlSafe(sql).into_sql_str(),
+                        false,
+                    )
                 })
                 .collect())
         })
@@ -32,7 +43,8 @@ impl MigrationSource<'static> for Embedded {
 }
 
 mod futures_core_box {
-    pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+    pub type BoxFuture<T> =
+        std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 }
 
 /// Applies every migration not yet applied.

@@ -3,7 +3,9 @@
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
 use vakt_dc09::{Dialect, Key, KeyForm, Window};
-use vakt_store::{ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter};
+use vakt_store::{
+    ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter,
+};
 
 use crate::unavailable;
 
@@ -63,7 +65,10 @@ fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
     })
 }
 
-pub async fn import(connection: &mut SqliteConnection, transmitters: Vec<NewTransmitter>) -> Result<ImportOutcome, StoreError> {
+pub async fn import(
+    connection: &mut SqliteConnection,
+    transmitters: Vec<NewTransmitter>,
+) -> Result<ImportOutcome, StoreError> {
     let mut transaction = connection.begin().await.map_err(unavailable)?;
     let mut outcome = ImportOutcome::default();
     for spec in transmitters {
@@ -73,21 +78,23 @@ pub async fn import(connection: &mut SqliteConnection, transmitters: Vec<NewTran
             .execute(&mut *transaction)
             .await
             .map_err(unavailable)?;
-        let site_id: i64 = sqlx::query_scalar("SELECT id FROM sites WHERE name = $1 AND address = $2")
-            .bind(&spec.site.name)
-            .bind(&spec.site.address)
-            .fetch_one(&mut *transaction)
-            .await
-            .map_err(unavailable)?;
-        let reference = spec.reference();
-        let existing: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM transmitters WHERE account = $1 AND receiver = $2 AND prefix = $3")
-                .bind(&reference.account)
-                .bind(&reference.receiver)
-                .bind(&reference.prefix)
-                .fetch_optional(&mut *transaction)
+        let site_id: i64 =
+            sqlx::query_scalar("SELECT id FROM sites WHERE name = $1 AND address = $2")
+                .bind(&spec.site.name)
+                .bind(&spec.site.address)
+                .fetch_one(&mut *transaction)
                 .await
                 .map_err(unavailable)?;
+        let reference = spec.reference();
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM transmitters WHERE account = $1 AND receiver = $2 AND prefix = $3",
+        )
+        .bind(&reference.account)
+        .bind(&reference.receiver)
+        .bind(&reference.prefix)
+        .fetch_optional(&mut *transaction)
+        .await
+        .map_err(unavailable)?;
         if existing.is_some() {
             outcome.updated += 1;
         } else {

@@ -10,7 +10,10 @@ use crate::unavailable;
 /// Most rows one listing returns, whatever the caller asks for.
 pub const LIST_ROWS_MAX: u32 = 10_000;
 
-pub async fn signals(pool: &SqlitePool, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {
+pub async fn signals(
+    pool: &SqlitePool,
+    filter: &SignalFilter,
+) -> Result<Vec<StoredSignal>, StoreError> {
     let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM signals WHERE 1 = 1");
     if let Some(account) = &filter.account {
         query.push(" AND account = ").push_bind(account.clone());
@@ -25,19 +28,28 @@ pub async fn signals(pool: &SqlitePool, filter: &SignalFilter) -> Result<Vec<Sto
         query.push(" AND id > ").push_bind(after);
     }
     let limit = filter.limit.clamp(1, LIST_ROWS_MAX);
-    query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::from(limit));
+    query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await.map_err(unavailable)?;
-    rows.iter().map(signal).collect::<Result<_, sqlx::Error>>().map_err(unavailable)
+    rows.iter()
+        .map(signal)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(unavailable)
 }
 
 fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
-    let decode = |column: &str, error: String| sqlx::Error::ColumnDecode { index: column.to_owned(), source: error.into() };
+    let decode = |column: &str, error: String| sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: error.into(),
+    };
     let transport = match row.try_get::<String, _>("transport")?.as_str() {
         "udp" => Transport::Udp,
         _ => Transport::Tcp,
     };
     let verdict_text: String = row.try_get("verdict")?;
-    let verdict = Verdict::parse(&verdict_text).ok_or_else(|| decode("verdict", verdict_text.clone()))?;
+    let verdict =
+        Verdict::parse(&verdict_text).ok_or_else(|| decode("verdict", verdict_text.clone()))?;
     let xdata_text: String = row.try_get("xdata")?;
     let events_text: String = row.try_get("events")?;
     let record = SignalRecord {
@@ -55,7 +67,9 @@ fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
         prefix: row.try_get("prefix")?,
         account: row.try_get("account")?,
         transmitter_id: row.try_get("transmitter_id")?,
-        message_time: row.try_get::<Option<i64>, _>("message_time_us")?.map(UnixMicros),
+        message_time: row
+            .try_get::<Option<i64>, _>("message_time_us")?
+            .map(UnixMicros),
         data: row.try_get("data")?,
         xdata: serde_json::from_str(&xdata_text).map_err(|e| decode("xdata", e.to_string()))?,
         events: serde_json::from_str(&events_text).map_err(|e| decode("events", e.to_string()))?,
@@ -63,5 +77,9 @@ fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
         response: row.try_get("response")?,
         duplicate_key: row.try_get("duplicate_key")?,
     };
-    Ok(StoredSignal { id: row.try_get("id")?, duplicate_of: row.try_get("duplicate_of")?, record })
+    Ok(StoredSignal {
+        id: row.try_get("id")?,
+        duplicate_of: row.try_get("duplicate_of")?,
+        record,
+    })
 }

@@ -45,13 +45,22 @@ pub struct State {
 
 impl State {
     /// Reads the next journal id and the duplicate keys still inside the window.
-    pub async fn load(connection: &mut SqliteConnection, options: &SqliteOptions, now: UnixMicros) -> Result<State, StoreError> {
+    pub async fn load(
+        connection: &mut SqliteConnection,
+        options: &SqliteOptions,
+        now: UnixMicros,
+    ) -> Result<State, StoreError> {
         let last: Option<i64> = sqlx::query_scalar("SELECT max(id) FROM signals")
             .fetch_one(&mut *connection)
             .await
             .map_err(unavailable)?;
         let window_us = i64::from(options.duplicate_window_s) * 1_000_000;
-        let mut state = State { next_id: last.unwrap_or(0) + 1, window_us, recent: HashMap::new(), recent_order: VecDeque::new() };
+        let mut state = State {
+            next_id: last.unwrap_or(0) + 1,
+            window_us,
+            recent: HashMap::new(),
+            recent_order: VecDeque::new(),
+        };
         let rows = sqlx::query(
             "SELECT id, duplicate_key, received_at_us FROM signals
              WHERE duplicate_key IS NOT NULL AND duplicate_of IS NULL AND received_at_us >= $1
@@ -88,7 +97,12 @@ impl State {
 }
 
 /// Runs until shut down or until every sender is gone.
-pub async fn run(mut connection: SqliteConnection, mut queue: mpsc::Receiver<Command>, mut state: State, batch_max: usize) {
+pub async fn run(
+    mut connection: SqliteConnection,
+    mut queue: mpsc::Receiver<Command>,
+    mut state: State,
+    batch_max: usize,
+) {
     let mut pending: Option<Command> = None;
     loop {
         let command = match pending.take() {
@@ -134,10 +148,13 @@ fn plan(state: &State, batch: &[(SignalRecord, Reply<Receipt>)]) -> Vec<Receipt>
     let mut new_keys: HashMap<&str, i64> = HashMap::new();
     for (offset, (record, _)) in batch.iter().enumerate() {
         let id = state.next_id + offset as i64;
-        let duplicate_of = record
-            .duplicate_key
-            .as_deref()
-            .and_then(|key| state.recent.get(key).copied().or_else(|| new_keys.get(key).copied()));
+        let duplicate_of = record.duplicate_key.as_deref().and_then(|key| {
+            state
+                .recent
+                .get(key)
+                .copied()
+                .or_else(|| new_keys.get(key).copied())
+        });
         if let (Some(key), None) = (record.duplicate_key.as_deref(), duplicate_of) {
             new_keys.insert(key, id);
         }
@@ -146,7 +163,11 @@ fn plan(state: &State, batch: &[(SignalRecord, Reply<Receipt>)]) -> Vec<Receipt>
     receipts
 }
 
-async fn commit_batch(connection: &mut SqliteConnection, state: &mut State, batch: Vec<(SignalRecord, Reply<Receipt>)>) {
+async fn commit_batch(
+    connection: &mut SqliteConnection,
+    state: &mut State,
+    batch: Vec<(SignalRecord, Reply<Receipt>)>,
+) {
     let started = Instant::now();
     let count = batch.len();
     // Work out ids and duplicates first; they take effect only if the commit succeeds.
@@ -175,13 +196,24 @@ async fn commit_batch(connection: &mut SqliteConnection, state: &mut State, batc
     }
 }
 
-async fn write(connection: &mut SqliteConnection, batch: &[(SignalRecord, Reply<Receipt>)], receipts: &[Receipt]) -> Result<(), sqlx::Error> {
+async fn write(
+    connection: &mut SqliteConnection,
+    batch: &[(SignalRecord, Reply<Receipt>)],
+    receipts: &[Receipt],
+) -> Result<(), sqlx::Error> {
     let mut transaction = connection.begin().await?;
     let mut done = 0;
     while done < batch.len() {
         let remaining = batch.len() - done;
-        let chunk = INSERT_CHUNK_ROWS.into_iter().find(|&size| size <= remaining).unwrap_or(1);
-        let rows = batch.get(done..done + chunk).unwrap_or_default().iter().zip(receipts.get(done..).unwrap_or_default());
+        let chunk = INSERT_CHUNK_ROWS
+            .into_iter()
+            .find(|&size| size <= remaining)
+            .unwrap_or(1);
+        let rows = batch
+            .get(done..done + chunk)
+            .unwrap_or_default()
+            .iter()
+            .zip(receipts.get(done..).unwrap_or_default());
         let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO signals (id, received_at_us, transport, listener, peer, raw, verdict, detail, token, \
              encrypted, sequence, receiver, prefix, account, transmitter_id, message_time_us, data, xdata, \
@@ -211,7 +243,9 @@ async fn write(connection: &mut SqliteConnection, batch: &[(SignalRecord, Reply<
                 .push_bind(record.message_time.map(|t| t.0))
                 .push_bind(record.data.clone())
                 .push_bind(record.xdata.to_string())
-                .push_bind(serde_json::to_string(&record.events).unwrap_or_else(|_| "[]".to_owned()))
+                .push_bind(
+                    serde_json::to_string(&record.events).unwrap_or_else(|_| "[]".to_owned()),
+                )
                 .push_bind(record.answer.clone())
                 .push_bind(record.response.clone())
                 .push_bind(record.duplicate_key.clone())

@@ -61,10 +61,19 @@ pub struct FieldError {
     pub message: String,
 }
 
-fn hex_field(field: &'static str, value: Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
-    let value = value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())?;
+fn hex_field(
+    field: &'static str,
+    value: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<String> {
+    let value = value
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())?;
     if value.len() > 6 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
-        errors.push(FieldError { field, message: format!("{value:?} is not 1-6 hex digits") });
+        errors.push(FieldError {
+            field,
+            message: format!("{value:?} is not 1-6 hex digits"),
+        });
     }
     Some(value)
 }
@@ -77,36 +86,59 @@ impl TransmitterInput {
     pub fn validate(self) -> Result<NewTransmitter, Vec<FieldError>> {
         let mut errors = Vec::new();
         let account = self.account.trim().to_owned();
-        if account.is_empty() || account.len() > 16 || !account.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            errors.push(FieldError { field: "account", message: format!("{account:?} is not 1-16 letters or digits") });
+        if account.is_empty()
+            || account.len() > 16
+            || !account.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
+            errors.push(FieldError {
+                field: "account",
+                message: format!("{account:?} is not 1-16 letters or digits"),
+            });
         }
         let receiver = hex_field("receiver", self.receiver, &mut errors);
         let prefix = hex_field("prefix", self.prefix, &mut errors);
-        let key = match (self.key.filter(|k| !k.is_empty()), self.key_form.filter(|f| !f.is_empty())) {
+        let key = match (
+            self.key.filter(|k| !k.is_empty()),
+            self.key_form.filter(|f| !f.is_empty()),
+        ) {
             (None, None) => None,
             (Some(_), None) => {
-                errors.push(FieldError { field: "key_form", message: "say whether the key is \"ascii\" or \"hex\"".into() });
+                errors.push(FieldError {
+                    field: "key_form",
+                    message: "say whether the key is \"ascii\" or \"hex\"".into(),
+                });
                 None
             }
             (None, Some(_)) => {
-                errors.push(FieldError { field: "key", message: "a key form was given without a key".into() });
+                errors.push(FieldError {
+                    field: "key",
+                    message: "a key form was given without a key".into(),
+                });
                 None
             }
             (Some(text), Some(form)) => match KeyForm::parse(&form) {
                 Err(error) => {
-                    errors.push(FieldError { field: "key_form", message: error.to_string() });
+                    errors.push(FieldError {
+                        field: "key_form",
+                        message: error.to_string(),
+                    });
                     None
                 }
                 Ok(form) => match Key::parse(&text, form) {
                     Ok(key) => Some(StoredKey { key, form }),
                     Err(error) => {
-                        errors.push(FieldError { field: "key", message: error.to_string() });
+                        errors.push(FieldError {
+                            field: "key",
+                            message: error.to_string(),
+                        });
                         None
                     }
                 },
             },
         };
-        let supervision_interval_s = self.supervision_interval_s.unwrap_or(DEFAULT_SUPERVISION_INTERVAL_S);
+        let supervision_interval_s = self
+            .supervision_interval_s
+            .unwrap_or(DEFAULT_SUPERVISION_INTERVAL_S);
         if supervision_interval_s == 0 || supervision_interval_s > SUPERVISION_INTERVAL_S_MAX {
             errors.push(FieldError {
                 field: "supervision_interval_s",
@@ -128,13 +160,24 @@ impl TransmitterInput {
             behind_s: self.window_behind_s.unwrap_or(defaults.behind_s),
             ahead_s: self.window_ahead_s.unwrap_or(defaults.ahead_s),
         };
-        for (field, value) in [("window_behind_s", window.behind_s), ("window_ahead_s", window.ahead_s)] {
+        for (field, value) in [
+            ("window_behind_s", window.behind_s),
+            ("window_ahead_s", window.ahead_s),
+        ] {
             if value > WINDOW_S_MAX {
-                errors.push(FieldError { field, message: format!("must be at most {WINDOW_S_MAX} seconds") });
+                errors.push(FieldError {
+                    field,
+                    message: format!("must be at most {WINDOW_S_MAX} seconds"),
+                });
             }
         }
         let mut dialect = Dialect::default();
-        for flag in self.dialect.unwrap_or_default().split([' ', '+', ',', ';']).filter(|f| !f.is_empty()) {
+        for flag in self
+            .dialect
+            .unwrap_or_default()
+            .split([' ', '+', ',', ';'])
+            .filter(|f| !f.is_empty())
+        {
             match flag {
                 "crc_binary" => dialect.crc_binary = true,
                 "crc_includes_cr" => dialect.crc_includes_cr = true,
@@ -150,7 +193,10 @@ impl TransmitterInput {
         }
         let site_name = self.site_name.trim().to_owned();
         if site_name.is_empty() {
-            errors.push(FieldError { field: "site_name", message: "the site needs a name".into() });
+            errors.push(FieldError {
+                field: "site_name",
+                message: "the site needs a name".into(),
+            });
         }
         if !errors.is_empty() {
             return Err(errors);
@@ -165,7 +211,10 @@ impl TransmitterInput {
             window,
             clock_offset_s: self.clock_offset_s.unwrap_or(0),
             dialect,
-            site: Site { name: site_name, address: self.site_address.unwrap_or_default().trim().to_owned() },
+            site: Site {
+                name: site_name,
+                address: self.site_address.unwrap_or_default().trim().to_owned(),
+            },
         })
     }
 }
@@ -175,13 +224,20 @@ mod tests {
     use super::*;
 
     fn input() -> TransmitterInput {
-        TransmitterInput { account: "1234".into(), site_name: "Villa Ek".into(), ..TransmitterInput::default() }
+        TransmitterInput {
+            account: "1234".into(),
+            site_name: "Villa Ek".into(),
+            ..TransmitterInput::default()
+        }
     }
 
     #[test]
     fn defaults_fill_what_is_not_given() {
         let transmitter = input().validate().unwrap();
-        assert_eq!(transmitter.supervision_interval_s, DEFAULT_SUPERVISION_INTERVAL_S);
+        assert_eq!(
+            transmitter.supervision_interval_s,
+            DEFAULT_SUPERVISION_INTERVAL_S
+        );
         assert_eq!(transmitter.window, Window::default());
         assert_eq!(transmitter.key, None);
     }
@@ -199,10 +255,23 @@ mod tests {
             site_name: " ".into(),
             ..TransmitterInput::default()
         };
-        let fields: Vec<&str> = bad.validate().unwrap_err().iter().map(|e| e.field).collect();
+        let fields: Vec<&str> = bad
+            .validate()
+            .unwrap_err()
+            .iter()
+            .map(|e| e.field)
+            .collect();
         assert_eq!(
             fields,
-            ["account", "receiver", "key", "supervision_interval_s", "timestamp_policy", "dialect", "site_name"]
+            [
+                "account",
+                "receiver",
+                "key",
+                "supervision_interval_s",
+                "timestamp_policy",
+                "dialect",
+                "site_name"
+            ]
         );
     }
 

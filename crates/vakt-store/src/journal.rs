@@ -168,7 +168,9 @@ pub struct SignalFilter {
 }
 
 fn rfc3339(instant: UnixMicros) -> String {
-    jiff::Timestamp::from_microsecond(instant.0).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_microsecond(instant.0)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 impl StoredSignal {

@@ -41,10 +41,16 @@ pub enum StoreError {
 /// The signal journal.
 pub trait Journal: Send + Sync + 'static {
     /// Appends one record and resolves once the commit holding it has returned.
-    fn append(&self, record: SignalRecord) -> impl Future<Output = Result<Receipt, StoreError>> + Send;
+    fn append(
+        &self,
+        record: SignalRecord,
+    ) -> impl Future<Output = Result<Receipt, StoreError>> + Send;
 
     /// Lists records matching the filter, newest first.
-    fn signals(&self, filter: &SignalFilter) -> impl Future<Output = Result<Vec<StoredSignal>, StoreError>> + Send;
+    fn signals(
+        &self,
+        filter: &SignalFilter,
+    ) -> impl Future<Output = Result<Vec<StoredSignal>, StoreError>> + Send;
 }
 
 /// The transmitter registry.

@@ -52,7 +52,12 @@ impl StoredKey {
     /// A description that does not reveal the key: `AES-256 (ascii) 3F2A`.
     #[must_use]
     pub fn describe(&self) -> String {
-        format!("AES-{} ({}) {}", self.key.bits(), self.form.as_str(), self.key.fingerprint())
+        format!(
+            "AES-{} ({}) {}",
+            self.key.bits(),
+            self.form.as_str(),
+            self.key.fingerprint()
+        )
     }
 }
 

@@ -40,7 +40,11 @@ pub struct TestApp {
 /// Settings for a test: a fresh data folder and port 0 everywhere.
 #[must_use]
 pub fn test_settings(folder: &std::path::Path) -> Settings {
-    let mut settings = Settings { data_dir: folder.to_path_buf(), log: "warn".into(), ..Settings::default() };
+    let mut settings = Settings {
+        data_dir: folder.to_path_buf(),
+        log: "warn".into(),
+        ..Settings::default()
+    };
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.http.api_token = "test-token".into();
     settings.receiver.registry_poll_ms = 50;
@@ -75,7 +79,14 @@ pub async fn start(settings: Settings, folder: Arc<tempfile::TempDir>) -> TestAp
     let tcp = app.dc09_address(Transport::Tcp).expect("a TCP listener");
     let udp = app.dc09_address(Transport::Udp).expect("a UDP listener");
     let http = app.http;
-    TestApp { app, settings, tcp, udp, http, folder }
+    TestApp {
+        app,
+        settings,
+        tcp,
+        udp,
+        http,
+        folder,
+    }
 }
 
 impl TestApp {
@@ -91,11 +102,22 @@ impl TestApp {
     /// # Panics
     /// When the import fails.
     pub async fn register(&self, inputs: Vec<vakt_store::TransmitterInput>) {
-        let transmitters = inputs.into_iter().map(|i| i.validate().expect("a valid transmitter")).collect();
-        let (store, _) = vakt::open_store(&self.settings, Arc::new(vakt_core::SystemClock)).await.expect("the store opens");
-        store.import_transmitters(transmitters).await.expect("the import");
+        let transmitters = inputs
+            .into_iter()
+            .map(|i| i.validate().expect("a valid transmitter"))
+            .collect();
+        let (store, _) = vakt::open_store(&self.settings, Arc::new(vakt_core::SystemClock))
+            .await
+            .expect("the store opens");
+        store
+            .import_transmitters(transmitters)
+            .await
+            .expect("the import");
         store.close().await;
-        tokio::time::sleep(Duration::from_millis(self.settings.receiver.registry_poll_ms * 6)).await;
+        tokio::time::sleep(Duration::from_millis(
+            self.settings.receiver.registry_poll_ms * 6,
+        ))
+        .await;
     }
 
     /// Stops Vakt and hands back its folder and settings for a restart.
@@ -139,17 +161,33 @@ impl Panel {
     /// A plain panel.
     #[must_use]
     pub fn new(account: &str) -> Panel {
-        Panel { account: account.into(), key: None, receiver: None, prefix: "0".into(), style: FrameStyle::STANDARD, pad: 7 }
+        Panel {
+            account: account.into(),
+            key: None,
+            receiver: None,
+            prefix: "0".into(),
+            style: FrameStyle::STANDARD,
+            pad: 7,
+        }
     }
 
     /// An encrypted panel.
     #[must_use]
     pub fn encrypted(account: &str, key: Key) -> Panel {
-        Panel { key: Some(key), ..Panel::new(account) }
+        Panel {
+            key: Some(key),
+            ..Panel::new(account)
+        }
     }
 
     /// The frame for one message with the given timestamp.
-    pub fn frame_at(&mut self, token: TokenName, sequence: u16, data: &str, timestamp: Option<Timestamp>) -> Vec<u8> {
+    pub fn frame_at(
+        &mut self,
+        token: TokenName,
+        sequence: u16,
+        data: &str,
+        timestamp: Option<Timestamp>,
+    ) -> Vec<u8> {
         let outgoing = Outgoing {
             token,
             sequence,
@@ -161,16 +199,26 @@ impl Panel {
             timestamp,
         };
         let pad = &mut self.pad;
-        encode(&outgoing, self.key.as_ref(), &mut || {
-            *pad = pad.wrapping_mul(29).wrapping_add(11);
-            *pad
-        }, self.style)
+        encode(
+            &outgoing,
+            self.key.as_ref(),
+            &mut || {
+                *pad = pad.wrapping_mul(29).wrapping_add(11);
+                *pad
+            },
+            self.style,
+        )
     }
 
     /// The frame for one message stamped with the current time.
     pub fn frame(&mut self, token: TokenName, sequence: u16, data: &str) -> Vec<u8> {
         let now = vakt_core::Clock::now(&vakt_core::SystemClock);
-        self.frame_at(token, sequence, data, Some(Timestamp::from_unix_micros(now)))
+        self.frame_at(
+            token,
+            sequence,
+            data,
+            Some(Timestamp::from_unix_micros(now)),
+        )
     }
 }
 
@@ -225,7 +273,9 @@ pub async fn udp_exchange(address: SocketAddr, frame: &[u8]) -> std::io::Result<
 
 /// Sends a frame and waits briefly to see that nothing is answered; `true` when silent.
 pub async fn tcp_silent(address: SocketAddr, frame: &[u8], wait: Duration) -> bool {
-    let Ok(mut stream) = TcpStream::connect(address).await else { return false };
+    let Ok(mut stream) = TcpStream::connect(address).await else {
+        return false;
+    };
     if stream.write_all(frame).await.is_err() {
         return false;
     }
@@ -237,14 +287,24 @@ pub async fn tcp_silent(address: SocketAddr, frame: &[u8], wait: Duration) -> bo
 ///
 /// # Errors
 /// When the server cannot be reached.
-pub async fn http(address: SocketAddr, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> std::io::Result<(u16, String)> {
+pub async fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(address).await?;
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
     if let Some(token) = token {
         request.push_str(&format!("Authorization: Bearer {token}\r\n"));
     }
     let body = body.unwrap_or_default();
-    request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}", body.len()));
+    request.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
     stream.write_all(request.as_bytes()).await?;
     let mut response = Vec::new();
     tokio::time::timeout(ANSWER_TIMEOUT, stream.read_to_end(&mut response))
@@ -252,10 +312,15 @@ pub async fn http(address: SocketAddr, method: &str, path: &str, token: Option<&
         .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
     let text = String::from_utf8_lossy(&response).into_owned();
     let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
     // The body may be chunked; take the JSON between the first '{' and the last '}'.
     let json = match (body.find(['{', '[']), body.rfind(['}', ']'])) {
-        (Some(start), Some(end)) if end >= start => body.get(start..=end).unwrap_or_default().to_owned(),
+        (Some(start), Some(end)) if end >= start => {
+            body.get(start..=end).unwrap_or_default().to_owned()
+        }
         _ => body,
     };
     Ok((status, json))

@@ -32,7 +32,9 @@ pub struct WebState<S> {
 
 impl<S> std::fmt::Debug for WebState<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebState").field("api_token", &"<redacted>").finish_non_exhaustive()
+        f.debug_struct("WebState")
+            .field("api_token", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
@@ -47,8 +49,19 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, en: impl Into<String>, sv: impl Into<String>) -> ApiError {
-        ApiError { status, code, en: en.into(), sv: sv.into(), details: serde_json::Value::Null }
+    fn new(
+        status: StatusCode,
+        code: &'static str,
+        en: impl Into<String>,
+        sv: impl Into<String>,
+    ) -> ApiError {
+        ApiError {
+            status,
+            code,
+            en: en.into(),
+            sv: sv.into(),
+            details: serde_json::Value::Null,
+        }
     }
 
     fn unauthorized() -> ApiError {
@@ -68,10 +81,18 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         match error {
-            StoreError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found.", "Hittades inte."),
-            StoreError::Conflict(what) => {
-                ApiError::new(StatusCode::CONFLICT, "conflict", format!("Conflict: {what}"), format!("Konflikt: {what}"))
-            }
+            StoreError::NotFound => ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "Not found.",
+                "Hittades inte.",
+            ),
+            StoreError::Conflict(what) => ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("Conflict: {what}"),
+                format!("Konflikt: {what}"),
+            ),
             StoreError::Unavailable(_) | StoreError::Closed => {
                 tracing::error!(%error, "store error in an API request");
                 ApiError::new(
@@ -95,7 +116,10 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
         }
         response
     }
@@ -110,10 +134,18 @@ where
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
         .route("/api/v1/signals", get(signals::<S>))
-        .route("/api/v1/transmitters", get(list_transmitters::<S>).post(import_transmitters::<S>))
+        .route(
+            "/api/v1/transmitters",
+            get(list_transmitters::<S>).post(import_transmitters::<S>),
+        )
         .route("/api/v1/transmitters/{id}", delete(delete_transmitter::<S>))
         .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "No such page.", "Sidan finns inte.")
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "No such page.",
+                "Sidan finns inte.",
+            )
         })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .with_state(state)
@@ -129,7 +161,9 @@ fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
-    if state.api_token.is_empty() || !constant_time_equal(presented.trim().as_bytes(), state.api_token.as_bytes()) {
+    if state.api_token.is_empty()
+        || !constant_time_equal(presented.trim().as_bytes(), state.api_token.as_bytes())
+    {
         return Err(ApiError::unauthorized());
     }
     Ok(())
@@ -138,15 +172,20 @@ fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError
 async fn healthz<S: Journal + Registry + Clone>(State(state): State<Arc<WebState<S>>>) -> Response {
     match state.store.registry_revision().await {
         Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(error) => {
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "reason": error.to_string() })))
-                .into_response()
-        }
+        Err(error) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "unavailable", "reason": error.to_string() })),
+        )
+            .into_response(),
     }
 }
 
 async fn metrics<S>(State(state): State<Arc<WebState<S>>>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], (state.metrics)()).into_response()
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        (state.metrics)(),
+    )
+        .into_response()
 }
 
 /// Query of `GET /api/v1/signals`.
@@ -178,7 +217,10 @@ async fn signals<S: Journal + Registry + Clone>(
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     let Query(query) = query.map_err(|rejection| {
-        ApiError::bad_request(format!("Bad query: {rejection}"), format!("Felaktig fråga: {rejection}"))
+        ApiError::bad_request(
+            format!("Bad query: {rejection}"),
+            format!("Felaktig fråga: {rejection}"),
+        )
     })?;
     let limit = query.limit.unwrap_or(100);
     if limit == 0 || limit > SIGNALS_PAGE_MAX {
@@ -195,7 +237,10 @@ async fn signals<S: Journal + Registry + Clone>(
         limit,
     };
     let signals = state.store.signals(&filter).await?;
-    let items: Vec<serde_json::Value> = signals.iter().map(vakt_store::StoredSignal::to_json).collect();
+    let items: Vec<serde_json::Value> = signals
+        .iter()
+        .map(vakt_store::StoredSignal::to_json)
+        .collect();
     Ok(Json(serde_json::json!({ "signals": items })).into_response())
 }
 
@@ -238,8 +283,14 @@ async fn import_transmitters<S: Journal + Registry + Clone>(
     authorize(&state, &headers)?;
     let Json(inputs) = body.map_err(|rejection| {
         ApiError::bad_request(
-            format!("The body must be a JSON array of transmitters: {}", rejection.body_text()),
-            format!("Innehållet måste vara en JSON-lista med sändare: {}", rejection.body_text()),
+            format!(
+                "The body must be a JSON array of transmitters: {}",
+                rejection.body_text()
+            ),
+            format!(
+                "Innehållet måste vara en JSON-lista med sändare: {}",
+                rejection.body_text()
+            ),
         )
     })?;
     let mut transmitters = Vec::with_capacity(inputs.len());
@@ -271,7 +322,11 @@ async fn import_transmitters<S: Journal + Registry + Clone>(
         return Err(error);
     }
     let outcome = state.store.import_transmitters(transmitters).await?;
-    Ok((StatusCode::OK, Json(serde_json::json!({ "created": outcome.created, "updated": outcome.updated }))).into_response())
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "created": outcome.created, "updated": outcome.updated })),
+    )
+        .into_response())
 }
 
 async fn delete_transmitter<S: Journal + Registry + Clone>(
@@ -296,5 +351,7 @@ pub async fn serve<S>(
 where
     S: Journal + Registry + Clone,
 {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -81,16 +81,26 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<NewTransmitter>, Vec<Prob
         }
     }
     if transmitters.is_empty() && problems.is_empty() {
-        problems.push(Problem { line: 1, field: None, message: "no transmitters in the file".into() });
+        problems.push(Problem {
+            line: 1,
+            field: None,
+            message: "no transmitters in the file".into(),
+        });
     }
     problems.sort_by_key(|p| p.line);
-    if problems.is_empty() { Ok(transmitters) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(transmitters)
+    } else {
+        Err(problems)
+    }
 }
 
 type Entries = (Vec<(usize, TransmitterInput)>, Vec<Problem>);
 
 fn read_csv(text: &str) -> Entries {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
     let mut entries = Vec::new();
     let mut problems = Vec::new();
     let mut records = reader.deserialize::<TransmitterInput>();
@@ -102,12 +112,17 @@ fn read_csv(text: &str) -> Entries {
             Err(error) => {
                 let line = error.position().map_or(line, |p| p.line() as usize);
                 let (field, message) = match error.kind() {
-                    csv::ErrorKind::Deserialize { err, .. } => {
-                        (err.field().and_then(|i| reader_header(text, i as usize)), err.kind().to_string())
-                    }
+                    csv::ErrorKind::Deserialize { err, .. } => (
+                        err.field().and_then(|i| reader_header(text, i as usize)),
+                        err.kind().to_string(),
+                    ),
                     _ => (None, error.to_string()),
                 };
-                problems.push(Problem { line, field, message });
+                problems.push(Problem {
+                    line,
+                    field,
+                    message,
+                });
             }
         }
     }
@@ -159,7 +174,11 @@ fn element_lines(text: &str) -> Vec<usize> {
 
 fn read_json(text: &str) -> Result<Entries, Vec<Problem>> {
     let values: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|error| {
-        vec![Problem { line: error.line(), field: None, message: format!("not a JSON array of objects: {error}") }]
+        vec![Problem {
+            line: error.line(),
+            field: None,
+            message: format!("not a JSON array of objects: {error}"),
+        }]
     })?;
     let lines = element_lines(text);
     let mut entries = Vec::new();
@@ -175,7 +194,11 @@ fn read_json(text: &str) -> Result<Entries, Vec<Problem>> {
                     .nth(1)
                     .filter(|_| message.contains("field"))
                     .map(str::to_owned);
-                problems.push(Problem { line, field, message });
+                problems.push(Problem {
+                    line,
+                    field,
+                    message,
+                });
             }
         }
     }
@@ -186,10 +209,17 @@ fn read_json(text: &str) -> Result<Entries, Vec<Problem>> {
 #[must_use]
 pub fn table(transmitters: &[Transmitter]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<5} {:<16} {:<4} {:<4} {:<24} {:>8}  {}", "id", "account", "rcv", "pref", "key", "poll s", "site");
+    let _ = writeln!(
+        out,
+        "{:<5} {:<16} {:<4} {:<4} {:<24} {:>8}  site",
+        "id", "account", "rcv", "pref", "key", "poll s"
+    );
     for t in transmitters {
         let spec = &t.spec;
-        let key = spec.key.as_ref().map_or_else(|| "none (plain)".to_owned(), vakt_store::StoredKey::describe);
+        let key = spec.key.as_ref().map_or_else(
+            || "none (plain)".to_owned(),
+            vakt_store::StoredKey::describe,
+        );
         let _ = writeln!(
             out,
             "{:<5} {:<16} {:<4} {:<4} {:<24} {:>8}  {}, {}",
@@ -232,8 +262,16 @@ mod tests {
         let problems = parse(bad, Format::Csv).unwrap_err();
         let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(shown[0].starts_with("line 2, field key:"), "{shown:?}");
-        assert!(shown[1].starts_with("line 3, field supervision_interval_s:"), "{shown:?}");
-        assert!(shown[2].starts_with("line 5, field account: the same account, receiver and prefix as line 4"), "{shown:?}");
+        assert!(
+            shown[1].starts_with("line 3, field supervision_interval_s:"),
+            "{shown:?}"
+        );
+        assert!(
+            shown[2].starts_with(
+                "line 5, field account: the same account, receiver and prefix as line 4"
+            ),
+            "{shown:?}"
+        );
         assert_eq!(problems.len(), 3, "{shown:?}");
     }
 

@@ -92,12 +92,19 @@ fn frame(account: &str, sequence: u16, key: Option<&Key>, pad: &mut u8) -> Vec<u
         account,
         data: data.as_bytes(),
         xdata: &[],
-        timestamp: Some(Timestamp::from_unix_micros(vakt_core::Clock::now(&vakt_core::SystemClock))),
+        timestamp: Some(Timestamp::from_unix_micros(vakt_core::Clock::now(
+            &vakt_core::SystemClock,
+        ))),
     };
-    encode(&outgoing, key, &mut || {
-        *pad = pad.wrapping_mul(13).wrapping_add(17);
-        *pad
-    }, FrameStyle::STANDARD)
+    encode(
+        &outgoing,
+        key,
+        &mut || {
+            *pad = pad.wrapping_mul(13).wrapping_add(17);
+            *pad
+        },
+        FrameStyle::STANDARD,
+    )
 }
 
 /// Reads one answer frame (up to CR); `true` if it is an ACK.
@@ -117,7 +124,13 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::R
     }
 }
 
-async fn client(address: SocketAddr, account: String, key: Option<Key>, until: Instant, interval: Option<Duration>) -> Tally {
+async fn client(
+    address: SocketAddr,
+    account: String,
+    key: Option<Key>,
+    until: Instant,
+    interval: Option<Duration>,
+) -> Tally {
     let mut tally = Tally::default();
     let Ok(mut stream) = TcpStream::connect(address).await else {
         tally.refused += 1;
@@ -143,7 +156,9 @@ async fn client(address: SocketAddr, account: String, key: Option<Key>, until: I
         match read_answer(&mut stream, &mut buffer).await {
             Ok(true) => {
                 tally.acked += 1;
-                tally.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                tally
+                    .latencies_us
+                    .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
             }
             Ok(false) | Err(_) => {
                 tally.refused += 1;
@@ -154,7 +169,12 @@ async fn client(address: SocketAddr, account: String, key: Option<Key>, until: I
     tally
 }
 
-async fn per_frame_client(address: SocketAddr, account: String, key: Option<Key>, until: Instant) -> Tally {
+async fn per_frame_client(
+    address: SocketAddr,
+    account: String,
+    key: Option<Key>,
+    until: Instant,
+) -> Tally {
     let mut tally = Tally::default();
     let mut buffer = Vec::with_capacity(256);
     let mut pad = 1_u8;
@@ -168,10 +188,13 @@ async fn per_frame_client(address: SocketAddr, account: String, key: Option<Key>
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let acked = stream.write_all(&wire).await.is_ok() && matches!(read_answer(&mut stream, &mut buffer).await, Ok(true));
+        let acked = stream.write_all(&wire).await.is_ok()
+            && matches!(read_answer(&mut stream, &mut buffer).await, Ok(true));
         if acked {
             tally.acked += 1;
-            tally.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+            tally
+                .latencies_us
+                .push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
         } else {
             tally.refused += 1;
         }
@@ -179,26 +202,52 @@ async fn per_frame_client(address: SocketAddr, account: String, key: Option<Key>
     tally
 }
 
-async fn run_scenario(address: SocketAddr, mode: Mode, encrypted: bool, seconds: u64) -> (Tally, f64) {
-    let key = encrypted.then(|| Key::parse(BENCH_KEY, KeyForm::Ascii)).transpose().ok().flatten();
+async fn run_scenario(
+    address: SocketAddr,
+    mode: Mode,
+    encrypted: bool,
+    seconds: u64,
+) -> (Tally, f64) {
+    let key = encrypted
+        .then(|| Key::parse(BENCH_KEY, KeyForm::Ascii))
+        .transpose()
+        .ok()
+        .flatten();
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     match mode {
         Mode::KeptOpen { connections } => {
             for index in 0..connections {
-                tasks.spawn(client(address, account(index, encrypted), key.clone(), until, None));
+                tasks.spawn(client(
+                    address,
+                    account(index, encrypted),
+                    key.clone(),
+                    until,
+                    None,
+                ));
             }
         }
         Mode::Paced { connections, rate } => {
             let interval = Duration::from_secs_f64(connections as f64 / f64::from(rate.max(1)));
             for index in 0..connections {
-                tasks.spawn(client(address, account(index, encrypted), key.clone(), until, Some(interval)));
+                tasks.spawn(client(
+                    address,
+                    account(index, encrypted),
+                    key.clone(),
+                    until,
+                    Some(interval),
+                ));
             }
         }
         Mode::PerFrame { clients } => {
             for index in 0..clients {
-                tasks.spawn(per_frame_client(address, account(index, encrypted), key.clone(), until));
+                tasks.spawn(per_frame_client(
+                    address,
+                    account(index, encrypted),
+                    key.clone(),
+                    until,
+                ));
             }
         }
     }
@@ -221,7 +270,10 @@ async fn run_scenario(address: SocketAddr, mode: Mode, encrypted: bool, seconds:
 /// When the server cannot be started.
 pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     let folder = tempfile::tempdir().context("a temporary folder for the benchmark's database")?;
-    let mut settings = Settings { data_dir: folder.path().to_path_buf(), ..Settings::default() };
+    let mut settings = Settings {
+        data_dir: folder.path().to_path_buf(),
+        ..Settings::default()
+    };
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     if let Some(listener) = settings.receiver.listeners.first_mut() {
         listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -229,12 +281,20 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     }
     settings.receiver.limits.connections_max = 20_000;
     settings.receiver.limits.connections_per_peer_max = 20_000;
-    let most = options.connections.iter().copied().chain([options.per_frame_clients, 100]).max().unwrap_or(1);
+    let most = options
+        .connections
+        .iter()
+        .copied()
+        .chain([options.per_frame_clients, 100])
+        .max()
+        .unwrap_or(1);
     // The server gets its own thread and runtime, as if it were another process.
     let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
         runtime.block_on(async move {
             let started = start_server(settings, most).await;
             match started {
@@ -250,13 +310,35 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
             anyhow::Ok(())
         })
     });
-    let address = ready_rx.recv().context("the benchmark server did not start")??;
+    let address = ready_rx
+        .recv()
+        .context("the benchmark server did not start")??;
     let mut scenarios = Vec::new();
     for &connections in &options.connections {
-        scenarios.push((format!("{connections} kept-open connection(s)"), Mode::KeptOpen { connections }));
+        scenarios.push((
+            format!("{connections} kept-open connection(s)"),
+            Mode::KeptOpen { connections },
+        ));
     }
-    scenarios.push((format!("one connection per frame ({} clients)", options.per_frame_clients), Mode::PerFrame { clients: options.per_frame_clients }));
-    scenarios.push((format!("paced {} signals/s over 100 connections", options.paced_rate), Mode::Paced { connections: 100, rate: options.paced_rate }));
+    scenarios.push((
+        format!(
+            "one connection per frame ({} clients)",
+            options.per_frame_clients
+        ),
+        Mode::PerFrame {
+            clients: options.per_frame_clients,
+        },
+    ));
+    scenarios.push((
+        format!(
+            "paced {} signals/s over 100 connections",
+            options.paced_rate
+        ),
+        Mode::Paced {
+            connections: 100,
+            rate: options.paced_rate,
+        },
+    ));
     let mut rows = Vec::new();
     for (name, mode) in scenarios {
         for encrypted in [false, true] {
@@ -269,14 +351,23 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
                 p99_ms: percentile(&tally.latencies_us, 0.99),
                 refused: tally.refused,
             };
-            eprintln!("{:<48} {:<8} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms", row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms);
+            eprintln!(
+                "{:<48} {:<8} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
+                row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms
+            );
             rows.push(row);
         }
     }
     let _ = stop_tx.send(());
-    server.join().map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    server
+        .join()
+        .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
     let table = markdown(&rows, &options);
-    println!("{table}");
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{table}")?;
+    }
     if let Some(path) = &options.output {
         std::fs::write(path, &table).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -285,7 +376,10 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
 
 fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "| scenario | payload | durable ACKs/s | p50 ACK latency | p99 ACK latency | failed |");
+    let _ = writeln!(
+        out,
+        "| scenario | payload | durable ACKs/s | p50 ACK latency | p99 ACK latency | failed |"
+    );
     let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
     for row in rows {
         let _ = writeln!(
@@ -294,7 +388,11 @@ fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
             row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms, row.refused
         );
     }
-    let _ = writeln!(out, "\n{} s per scenario; SIA-DCS frames; SQLite journal with synchronous=FULL.", options.seconds);
+    let _ = writeln!(
+        out,
+        "\n{} s per scenario; SIA-DCS frames; SQLite journal with synchronous=FULL.",
+        options.seconds
+    );
     out
 }
 
@@ -319,6 +417,8 @@ async fn start_server(settings: Settings, most: usize) -> anyhow::Result<(crate:
     store.close().await;
     // Let the receiver pick up the registry.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let address = app.dc09_address(Transport::Tcp).context("no TCP listener")?;
+    let address = app
+        .dc09_address(Transport::Tcp)
+        .context("no TCP listener")?;
     Ok((app, address))
 }

@@ -44,10 +44,13 @@ pub struct App {
 }
 
 fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
-    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> = OnceLock::new();
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let buckets = [0.000_1, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0];
+            let buckets = [
+                0.000_1, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+            ];
             let recorder = metrics_exporter_prometheus::PrometheusBuilder::new()
                 .set_buckets(&buckets)
                 .ok()?
@@ -68,7 +71,10 @@ fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHa
 ///
 /// # Errors
 /// When the database cannot be opened or migrated.
-pub async fn open_store(settings: &Settings, clock: Arc<dyn Clock>) -> anyhow::Result<(SqliteStore, std::path::PathBuf)> {
+pub async fn open_store(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<(SqliteStore, std::path::PathBuf)> {
     let Database::Sqlite(path) = settings.database().map_err(anyhow::Error::msg)?;
     let options = SqliteOptions {
         batch_signals_max: settings.journal.batch_signals_max,
@@ -131,7 +137,12 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     let table = TableHandle::default();
     table.replace(TransmitterTable::new(store.transmitters().await?));
     let poll = Duration::from_millis(settings.receiver.registry_poll_ms.max(50));
-    tokio::spawn(vakt_receiver::follow_registry(store.clone(), table.clone(), poll, shutdown.clone()));
+    tokio::spawn(vakt_receiver::follow_registry(
+        store.clone(),
+        table.clone(),
+        poll,
+        shutdown.clone(),
+    ));
 
     let config = ReceiverConfig {
         listeners: settings.receiver.listeners.clone(),
@@ -145,20 +156,36 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         .context("starting the DC-09 receiver")?;
     let dc09 = receiver.bound.clone();
 
-    let render: Arc<dyn Fn() -> String + Send + Sync> = Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default());
-    let state = Arc::new(vakt_web::WebState { store: store.clone(), api_token: api_token.clone(), metrics: render });
+    let render: Arc<dyn Fn() -> String + Send + Sync> =
+        Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default());
+    let state = Arc::new(vakt_web::WebState {
+        store: store.clone(),
+        api_token: api_token.clone(),
+        metrics: render,
+    });
     let listener = tokio::net::TcpListener::bind(settings.http.listen)
         .await
         .with_context(|| format!("binding the HTTP address {}", settings.http.listen))?;
     let http = listener.local_addr()?;
     let stop_http = shutdown.clone();
     let http_task = tokio::spawn(async move {
-        let served = vakt_web::serve(listener, state, async move { stop_http.cancelled().await }).await;
+        let served =
+            vakt_web::serve(listener, state, async move { stop_http.cancelled().await }).await;
         if let Err(error) = served {
             tracing::error!(%error, "the HTTP server stopped");
         }
     });
-    Ok(App { dc09, http, api_token, api_token_file, database, shutdown, receiver, http_task, store })
+    Ok(App {
+        dc09,
+        http,
+        api_token,
+        api_token_file,
+        database,
+        shutdown,
+        receiver,
+        http_task,
+        store,
+    })
 }
 
 impl App {
@@ -173,7 +200,10 @@ impl App {
     /// The address of a DC-09 listener by transport (`tcp` or `udp`).
     #[must_use]
     pub fn dc09_address(&self, transport: vakt_store::Transport) -> Option<SocketAddr> {
-        self.dc09.iter().find(|b| b.transport == transport).map(|b| b.address)
+        self.dc09
+            .iter()
+            .find(|b| b.transport == transport)
+            .map(|b| b.address)
     }
 }
 

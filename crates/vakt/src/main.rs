@@ -98,7 +98,10 @@ enum BenchCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("vakt: cannot start the runtime: {error}");
@@ -119,13 +122,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { http } => http.map(|listen| HttpOverride { listen }),
         _ => None,
     };
-    let overrides = Overrides { data_dir: cli.data_dir.clone(), database_url: cli.database_url.clone(), log: cli.log.clone(), http };
-    let settings = Settings::load(cli.config.as_deref(), &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    let default_filter = if matches!(cli.command, Command::Serve { .. }) { settings.log.clone() } else { "warn".to_owned() };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+        log: cli.log.clone(),
+        http,
+    };
+    let settings = Settings::load(cli.config.as_deref(), &overrides)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let default_filter = if matches!(cli.command, Command::Serve { .. }) {
+        settings.log.clone()
+    } else {
+        "warn".to_owned()
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_env("VAKT_LOG_FILTER")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&default_filter))
         .context("the log filter")?;
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut out = std::io::stdout().lock();
     use std::io::Write;
@@ -136,37 +152,72 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let vakt::settings::Database::Sqlite(path) = settings.database().map_err(anyhow::Error::msg)?;
-            vakt_store_sqlite::SqliteStore::migrate(&vakt_store_sqlite::SqliteOptions::new(path.clone())).await?;
+            let vakt::settings::Database::Sqlite(path) =
+                settings.database().map_err(anyhow::Error::msg)?;
+            vakt_store_sqlite::SqliteStore::migrate(&vakt_store_sqlite::SqliteOptions::new(
+                path.clone(),
+            ))
+            .await?;
             writeln!(out, "The database {} is up to date.", path.display())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Signals { account, since, until, limit, json } => {
+        Command::Signals {
+            account,
+            since,
+            until,
+            limit,
+            json,
+        } => {
             let now = clock.now();
-            let since = since.map(|t| vakt::signals::parse_time(&t, now)).transpose().map_err(anyhow::Error::msg)?;
-            let until = until.map(|t| vakt::signals::parse_time(&t, now)).transpose().map_err(anyhow::Error::msg)?;
+            let since = since
+                .map(|t| vakt::signals::parse_time(&t, now))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let until = until
+                .map(|t| vakt::signals::parse_time(&t, now))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
             let (store, _) = vakt::open_store(&settings, clock).await?;
-            let filter = SignalFilter { account, since, until, after_id: None, limit };
+            let filter = SignalFilter {
+                account,
+                since,
+                until,
+                after_id: None,
+                limit,
+            };
             let signals = store.signals(&filter).await?;
             store.close().await;
             if json {
-                let items: Vec<serde_json::Value> = signals.iter().rev().map(vakt_store::StoredSignal::to_json).collect();
+                let items: Vec<serde_json::Value> = signals
+                    .iter()
+                    .rev()
+                    .map(vakt_store::StoredSignal::to_json)
+                    .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
             } else {
                 write!(out, "{}", vakt::signals::table(&signals))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Accounts { command: AccountsCommand::Import { file, format } } => {
-            let format = format.or_else(|| vakt::accounts::Format::of(&file)).context("say --format csv or --format json")?;
-            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        Command::Accounts {
+            command: AccountsCommand::Import { file, format },
+        } => {
+            let format = format
+                .or_else(|| vakt::accounts::Format::of(&file))
+                .context("say --format csv or --format json")?;
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
             let transmitters = match vakt::accounts::parse(&text, format) {
                 Ok(transmitters) => transmitters,
                 Err(problems) => {
                     for problem in &problems {
                         eprintln!("{}: {problem}", file.display());
                     }
-                    eprintln!("Nothing was imported: {} problem(s) in {}.", problems.len(), file.display());
+                    eprintln!(
+                        "Nothing was imported: {} problem(s) in {}.",
+                        problems.len(),
+                        file.display()
+                    );
                     return Ok(ExitCode::FAILURE);
                 }
             };
@@ -174,23 +225,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = store.import_transmitters(transmitters).await;
             store.close().await;
             let outcome = outcome?;
-            writeln!(out, "Imported {} transmitter(s): {} new, {} updated.", outcome.created + outcome.updated, outcome.created, outcome.updated)?;
+            writeln!(
+                out,
+                "Imported {} transmitter(s): {} new, {} updated.",
+                outcome.created + outcome.updated,
+                outcome.created,
+                outcome.updated
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Accounts { command: AccountsCommand::List { json } } => {
+        Command::Accounts {
+            command: AccountsCommand::List { json },
+        } => {
             let (store, _) = vakt::open_store(&settings, clock).await?;
             let transmitters = store.transmitters().await;
             store.close().await;
             let transmitters = transmitters?;
             if json {
-                let items: Vec<serde_json::Value> = transmitters.iter().map(vakt_web::transmitter_json).collect();
+                let items: Vec<serde_json::Value> = transmitters
+                    .iter()
+                    .map(vakt_web::transmitter_json)
+                    .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
             } else {
                 write!(out, "{}", vakt::accounts::table(&transmitters))?;
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { command: BenchCommand::Receiver(options) } => {
+        Command::Bench {
+            command: BenchCommand::Receiver(options),
+        } => {
             vakt::bench::receiver(options).await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -204,9 +268,19 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     writeln!(out, "Vakt is running.")?;
     for bound in &app.dc09 {
-        writeln!(out, "  DC-09 receiver \"{}\": {} {}", bound.name, bound.transport.as_str(), bound.address)?;
+        writeln!(
+            out,
+            "  DC-09 receiver \"{}\": {} {}",
+            bound.name,
+            bound.transport.as_str(),
+            bound.address
+        )?;
     }
-    writeln!(out, "  HTTP: http://{}  (health /healthz, metrics /metrics, API /api/v1)", app.http)?;
+    writeln!(
+        out,
+        "  HTTP: http://{}  (health /healthz, metrics /metrics, API /api/v1)",
+        app.http
+    )?;
     writeln!(out, "  Database: {}", app.database.display())?;
     match &app.api_token_file {
         Some(path) => writeln!(out, "  API token: in {}", path.display())?,

@@ -83,7 +83,10 @@ impl Default for Settings {
 
 impl Default for HttpSettings {
     fn default() -> HttpSettings {
-        HttpSettings { listen: SocketAddr::from(([127, 0, 0, 1], 8080)), api_token: String::new() }
+        HttpSettings {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            api_token: String::new(),
+        }
     }
 }
 
@@ -105,7 +108,12 @@ impl Default for ReceiverSettings {
 
 impl Default for JournalSettings {
     fn default() -> JournalSettings {
-        JournalSettings { batch_signals_max: 512, queue_writes_max: 16_384, duplicate_window_s: 120, busy_timeout_ms: 5_000 }
+        JournalSettings {
+            batch_signals_max: 512,
+            queue_writes_max: 16_384,
+            duplicate_window_s: 120,
+            busy_timeout_ms: 5_000,
+        }
     }
 }
 
@@ -122,7 +130,10 @@ impl Settings {
     ///
     /// # Errors
     /// A bad value, naming where it came from.
-    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Settings, Box<figment::Error>> {
+    pub fn load(
+        file: Option<&Path>,
+        overrides: &Overrides,
+    ) -> Result<Settings, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
@@ -146,7 +157,10 @@ impl Settings {
             let path = path.trim_start_matches("//");
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }
-        Err(format!("database_url {:?}: only sqlite: URLs are supported", self.database_url))
+        Err(format!(
+            "database_url {:?}: only sqlite: URLs are supported",
+            self.database_url
+        ))
     }
 }
 
@@ -236,25 +250,33 @@ busy_timeout_ms = 5000
 "#;
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's test jail returns its own error type.
 mod tests {
     use super::*;
 
     #[test]
     fn the_annotated_file_says_exactly_the_defaults() {
-        let parsed: Settings = Figment::from(Toml::string(DEFAULT_CONFIG)).extract().unwrap();
+        let parsed: Settings = Figment::from(Toml::string(DEFAULT_CONFIG))
+            .extract()
+            .unwrap();
         assert_eq!(parsed, Settings::default());
     }
 
     #[test]
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
-            jail.create_file("vakt.toml", "log = \"debug\"\n[http]\nlisten = \"127.0.0.1:1\"\n")?;
+            jail.create_file(
+                "vakt.toml",
+                "log = \"debug\"\n[http]\nlisten = \"127.0.0.1:1\"\n",
+            )?;
             jail.set_env("VAKT_HTTP__LISTEN", "127.0.0.1:2");
             let from_env = Settings::load(None, &Overrides::default()).unwrap();
             assert_eq!(from_env.log, "debug");
             assert_eq!(from_env.http.listen.port(), 2);
             let flags = Overrides {
-                http: Some(HttpOverride { listen: SocketAddr::from(([127, 0, 0, 1], 3)) }),
+                http: Some(HttpOverride {
+                    listen: SocketAddr::from(([127, 0, 0, 1], 3)),
+                }),
                 ..Overrides::default()
             };
             assert_eq!(Settings::load(None, &flags).unwrap().http.listen.port(), 3);
@@ -266,8 +288,14 @@ mod tests {
     fn a_bad_value_names_its_source() {
         figment::Jail::expect_with(|jail| {
             jail.set_env("VAKT_JOURNAL__BATCH_SIGNALS_MAX", "many");
-            let error = Settings::load(None, &Overrides::default()).unwrap_err().to_string().to_lowercase();
-            assert!(error.contains("batch_signals_max") && error.contains("vakt_"), "{error}");
+            let error = Settings::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .to_lowercase();
+            assert!(
+                error.contains("batch_signals_max") && error.contains("vakt_"),
+                "{error}"
+            );
             Ok(())
         });
     }

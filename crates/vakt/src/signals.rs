@@ -14,8 +14,13 @@ pub fn parse_time(text: &str, now: UnixMicros) -> Result<UnixMicros, String> {
     if let Ok(stamp) = text.parse::<jiff::Timestamp>() {
         return Ok(UnixMicros(stamp.as_microsecond()));
     }
-    let (digits, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let amount: i64 = digits.parse().map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a span like 15m"))?;
+    let (digits, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let amount: i64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is neither an RFC 3339 time nor a span like 15m"))?;
     let seconds = match unit {
         "s" => 1,
         "m" => 60,
@@ -50,8 +55,8 @@ pub fn table(signals: &[StoredSignal]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>7}  {:<24} {:<4} {:<22} {:<10} {:<8} {:<5} {:<19} {:<4}  {}",
-        "id", "received (UTC)", "via", "peer", "account", "token", "seq", "verdict", "ans", "events"
+        "{:>7}  {:<24} {:<4} {:<22} {:<10} {:<8} {:<5} {:<19} {:<4}  events",
+        "id", "received (UTC)", "via", "peer", "account", "token", "seq", "verdict", "ans"
     );
     for signal in signals.iter().rev() {
         let record = &signal.record;
@@ -95,8 +100,14 @@ mod tests {
     #[test]
     fn times_are_absolute_or_spans_back() {
         let now = UnixMicros::from_seconds(10_000);
-        assert_eq!(parse_time("15m", now).unwrap(), UnixMicros::from_seconds(10_000 - 900));
-        assert_eq!(parse_time("1970-01-01T00:00:10Z", now).unwrap(), UnixMicros::from_seconds(10));
+        assert_eq!(
+            parse_time("15m", now).unwrap(),
+            UnixMicros::from_seconds(10_000 - 900)
+        );
+        assert_eq!(
+            parse_time("1970-01-01T00:00:10Z", now).unwrap(),
+            UnixMicros::from_seconds(10)
+        );
         assert!(parse_time("yesterday", now).is_err());
         assert!(parse_time("5w", now).is_err());
     }

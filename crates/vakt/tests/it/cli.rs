@@ -3,7 +3,13 @@
 use std::process::Command;
 
 fn vakt(folder: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_vakt")).current_dir(folder).arg("--data-dir").arg(folder.join("data")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_vakt"))
+        .current_dir(folder)
+        .arg("--data-dir")
+        .arg(folder.join("data"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -18,7 +24,10 @@ fn default_config_prints_the_annotated_defaults() {
     let printed = text(&output.stdout);
     assert!(printed.contains("synchronous") || printed.contains("[journal]"));
     let parsed: toml::Value = toml::from_str(&printed).unwrap();
-    assert_eq!(parsed["receiver"]["limits"]["frame_bytes_max"].as_integer(), Some(4095));
+    assert_eq!(
+        parsed["receiver"]["limits"]["frame_bytes_max"].as_integer(),
+        Some(4095)
+    );
 }
 
 #[test]
@@ -33,7 +42,10 @@ fn a_bad_import_names_lines_and_fields_and_imports_nothing() {
          9999,XYZ1234,,,Butik,Torget 1\n",
     )
     .unwrap();
-    let output = vakt(folder.path(), &["accounts", "import", file.to_str().unwrap()]);
+    let output = vakt(
+        folder.path(),
+        &["accounts", "import", file.to_str().unwrap()],
+    );
     assert!(!output.status.success());
     let errors = text(&output.stderr);
     assert!(errors.contains("line 3, field key_form"), "{errors}");
@@ -58,15 +70,31 @@ fn a_good_import_lists_keys_described_never_shown() {
 ]"#,
     )
     .unwrap();
-    let output = vakt(folder.path(), &["accounts", "import", file.to_str().unwrap()]);
+    let output = vakt(
+        folder.path(),
+        &["accounts", "import", file.to_str().unwrap()],
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("2 new"));
-    let again = vakt(folder.path(), &["accounts", "import", file.to_str().unwrap()]);
-    assert!(text(&again.stdout).contains("2 updated"), "{}", text(&again.stdout));
+    let again = vakt(
+        folder.path(),
+        &["accounts", "import", file.to_str().unwrap()],
+    );
+    assert!(
+        text(&again.stdout).contains("2 updated"),
+        "{}",
+        text(&again.stdout)
+    );
     let table = vakt(folder.path(), &["accounts", "list"]);
     let shown = text(&table.stdout);
-    assert!(shown.contains("Villa Ek") && shown.contains("AES-128 (ascii)"), "{shown}");
-    assert!(!shown.contains("SECRET"), "the key must never be printed: {shown}");
+    assert!(
+        shown.contains("Villa Ek") && shown.contains("AES-128 (ascii)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("SECRET"),
+        "the key must never be printed: {shown}"
+    );
     let json = text(&vakt(folder.path(), &["accounts", "list", "--json"]).stdout);
     assert!(!json.contains("SECRET"), "{json}");
 }
@@ -76,7 +104,11 @@ fn signals_filters_and_errors() {
     let folder = tempfile::tempdir().unwrap();
     let output = vakt(folder.path(), &["signals", "--since", "yesterday"]);
     assert!(!output.status.success());
-    assert!(text(&output.stderr).contains("neither an RFC 3339 time"), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("neither an RFC 3339 time"),
+        "{}",
+        text(&output.stderr)
+    );
     let output = vakt(folder.path(), &["signals", "--json", "--since", "1h"]);
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout).trim(), "[]");

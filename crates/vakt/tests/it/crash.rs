@@ -18,7 +18,11 @@ use vakt_testkit::{Panel, read_answer};
 const KILLS: usize = 5;
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn start_server(folder: &Path) -> Child {
@@ -63,9 +67,17 @@ async fn panel(port: u16, acked: Arc<Mutex<BTreeSet<u32>>>, stop: Arc<AtomicBool
             },
         };
         let sequence = u16::try_from(next % 9_999 + 1).unwrap();
-        let frame = panel.frame_at(TokenName::SiaDcs, sequence, &format!("#1234|Nri1/BA{next}"), None);
+        let frame = panel.frame_at(
+            TokenName::SiaDcs,
+            sequence,
+            &format!("#1234|Nri1/BA{next}"),
+            None,
+        );
         let answered = match stream.write_all(&frame).await {
-            Ok(()) => tokio::time::timeout(Duration::from_secs(5), read_answer(stream)).await.ok().and_then(Result::ok),
+            Ok(()) => tokio::time::timeout(Duration::from_secs(5), read_answer(stream))
+                .await
+                .ok()
+                .and_then(Result::ok),
             Err(_) => None,
         };
         match answered {
@@ -109,14 +121,21 @@ async fn no_acknowledged_signal_is_lost_when_the_server_is_killed() {
     server.wait().await.unwrap();
 
     let acked = acked.lock().await.clone();
-    assert!(acked.len() > 50, "the panel got few signals through: {counts:?}");
+    assert!(
+        acked.len() > 50,
+        "the panel got few signals through: {counts:?}"
+    );
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_vakt"))
         .arg("--config")
         .arg(folder.path().join("vakt.toml"))
         .args(["signals", "--json", "--limit", "100000"])
         .output()
         .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let rows: Vec<serde_json::Value> = serde_json::from_slice(&output.stdout).unwrap();
     let journalled: BTreeSet<u32> = rows
         .iter()
@@ -129,9 +148,18 @@ async fn no_acknowledged_signal_is_lost_when_the_server_is_killed() {
     // Every journalled frame that was answered is one the panel sent; retransmissions after
     // a kill may be journalled twice, but only once as new.
     let mut first_copies = BTreeSet::new();
-    for row in rows.iter().filter(|r| r["answer"] == "ack" && r["duplicate_of"].is_null()) {
+    for row in rows
+        .iter()
+        .filter(|r| r["answer"] == "ack" && r["duplicate_of"].is_null())
+    {
         let zone = row["events"][0]["zone"].as_u64().unwrap();
-        assert!(first_copies.insert(zone), "zone {zone} journalled twice as a new message");
+        assert!(
+            first_copies.insert(zone),
+            "zone {zone} journalled twice as a new message"
+        );
     }
-    println!("{} signals acknowledged across {KILLS} kills ({counts:?}); all journalled", acked.len());
+    println!(
+        "{} signals acknowledged across {KILLS} kills ({counts:?}); all journalled",
+        acked.len()
+    );
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Vakt's test command: installs what a fresh machine lacks, then runs the lints and every
+# test of the workspace. CI runs exactly this (through .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then as_root apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+say "prerequisites"
+command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
+command -v python3 >/dev/null || apt_install python3
+python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
+# The DC-09 transmitter from PyPI that the integration tests talk to.
+peer=target/peer-venv
+if ! "$peer/bin/python" -c 'import my_dc09_spt' >/dev/null 2>&1; then
+  rm -rf "$peer"
+  python3 -m venv "$peer"
+  "$peer/bin/pip" install -q --disable-pip-version-check my-dc09-spt==0.2.2
+fi
+
+say "layering: the pure crates do no I/O"
+for crate in vakt-core vakt-dc09; do
+  if cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(tokio|sqlx|axum|reqwest|hyper) ' ; then
+    echo "$crate must not depend on I/O crates"; exit 1
+  fi
+done
+
+say "format"
+cargo fmt --all --check
+
+say "lints"
+cargo clippy -q --workspace --all-targets -- -D warnings
+
+say "tests"
+cargo test --workspace
