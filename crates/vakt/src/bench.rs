@@ -68,6 +68,42 @@ struct Row {
     p50_ms: f64,
     p99_ms: f64,
     refused: u64,
+    server_us_per_signal: f64,
+}
+
+/// The name of the server runtime's threads, to tell its CPU time from the clients'.
+const SERVER_THREAD: &str = "vakt-server";
+/// Linux reports thread CPU time in /proc in ticks of 1/100 s (USER_HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+/// CPU seconds used so far by the server's threads (its runtime and SQLite's worker).
+fn server_cpu_seconds() -> f64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0.0;
+    };
+    let mut ticks = 0_u64;
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.split_once(") ") else {
+            continue;
+        };
+        let name = head.split_once(" (").map_or("", |(_, n)| n);
+        if !(name.starts_with(SERVER_THREAD) || name.starts_with("sqlx-sqlite")) {
+            continue;
+        }
+        // After the name: state is field 3; utime and stime are fields 14 and 15.
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let time = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        ticks += time(11) + time(12);
+    }
+    ticks as f64 / TICKS_PER_SECOND
 }
 
 fn percentile(sorted: &[u32], fraction: f64) -> f64 {
@@ -130,6 +166,7 @@ async fn client(
     key: Option<Key>,
     until: Instant,
     interval: Option<Duration>,
+    first: Instant,
 ) -> Tally {
     let mut tally = Tally::default();
     let Ok(mut stream) = TcpStream::connect(address).await else {
@@ -140,7 +177,8 @@ async fn client(
     let mut buffer = Vec::with_capacity(256);
     let mut pad = 1_u8;
     let mut sequence = 0_u16;
-    let mut next = Instant::now();
+    // Paced clients start at staggered times so the total rate is even, not in bursts.
+    let mut next = first;
     while Instant::now() < until {
         if let Some(interval) = interval {
             tokio::time::sleep_until(next.into()).await;
@@ -225,6 +263,7 @@ async fn run_scenario(
                     key.clone(),
                     until,
                     None,
+                    started,
                 ));
             }
         }
@@ -237,6 +276,7 @@ async fn run_scenario(
                     key.clone(),
                     until,
                     Some(interval),
+                    started + interval.mul_f64(index as f64 / connections as f64),
                 ));
             }
         }
@@ -294,6 +334,7 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     let server = std::thread::spawn(move || -> anyhow::Result<()> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
+            .thread_name(SERVER_THREAD)
             .build()?;
         runtime.block_on(async move {
             let started = start_server(settings, most).await;
@@ -342,7 +383,9 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     for (name, mode) in scenarios {
         for encrypted in [false, true] {
+            let cpu_before = server_cpu_seconds();
             let (tally, elapsed) = run_scenario(address, mode, encrypted, options.seconds).await;
+            let server_cpu = server_cpu_seconds() - cpu_before;
             let row = Row {
                 scenario: name.clone(),
                 encryption: if encrypted { "AES-256" } else { "plain" },
@@ -350,10 +393,16 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
                 p50_ms: percentile(&tally.latencies_us, 0.50),
                 p99_ms: percentile(&tally.latencies_us, 0.99),
                 refused: tally.refused,
+                server_us_per_signal: server_cpu * 1e6 / (tally.acked.max(1) as f64),
             };
             eprintln!(
-                "{:<48} {:<8} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
-                row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms
+                "{:<48} {:<8} {:>9.0}/s  p50 {:>7.2} ms  p99 {:>7.2} ms  server {:>5.1} us/signal",
+                row.scenario,
+                row.encryption,
+                row.per_second,
+                row.p50_ms,
+                row.p99_ms,
+                row.server_us_per_signal
             );
             rows.push(row);
         }
@@ -378,14 +427,25 @@ fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "| scenario | payload | durable ACKs/s | p50 ACK latency | p99 ACK latency | failed |"
+        "| scenario | payload | durable ACKs/s | p50 ACK latency | p99 ACK latency | failed | \
+         server CPU per signal | server-only ceiling on 2 cores |"
     );
-    let _ = writeln!(out, "| --- | --- | ---: | ---: | ---: | ---: |");
+    let _ = writeln!(
+        out,
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
     for row in rows {
         let _ = writeln!(
             out,
-            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} |",
-            row.scenario, row.encryption, row.per_second, row.p50_ms, row.p99_ms, row.refused
+            "| {} | {} | {:.0} | {:.2} ms | {:.2} ms | {} | {:.1} µs | {:.0}/s |",
+            row.scenario,
+            row.encryption,
+            row.per_second,
+            row.p50_ms,
+            row.p99_ms,
+            row.refused,
+            row.server_us_per_signal,
+            2e6 / row.server_us_per_signal.max(0.001)
         );
     }
     let _ = writeln!(

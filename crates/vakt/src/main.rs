@@ -10,6 +10,11 @@ use vakt::settings::{HttpOverride, Overrides, Settings};
 use vakt_core::{Clock, SystemClock};
 use vakt_store::{Journal, Registry, SignalFilter};
 
+// The receiver's hot path allocates many small buffers; glibc's allocator spent a fifth of
+// the benchmark's CPU time (docs/BENCHMARKS.md), mimalloc much less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vakt: the platform of a monitored-alarm operator.
 #[derive(Debug, Parser)]
 #[command(name = "vakt", version, about)]
