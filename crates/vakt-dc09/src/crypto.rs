@@ -53,7 +53,7 @@ pub enum KeyError {
     #[error("key form must be \"ascii\" or \"hex\", not {0:?}")]
     UnknownForm(String),
     /// Wrong number of characters for the form.
-    #[error("a {form} key has {expected}, not {found} characters")]
+    #[error("{form} key has {expected}, not {found} characters")]
     Length {
         /// The form given.
         form: &'static str,
@@ -94,7 +94,7 @@ impl Key {
                     return Err(KeyError::NotAscii);
                 }
                 Key::from_bytes(text.as_bytes()).map_err(|_| KeyError::Length {
-                    form: "ASCII",
+                    form: "an ASCII",
                     expected: "16, 24 or 32",
                     found: text.len(),
                 })
@@ -102,14 +102,14 @@ impl Key {
             KeyForm::Hex => {
                 let bytes = hex::decode(text).map_err(|error| match error {
                     hex::FromHexError::OddLength => KeyError::Length {
-                        form: "hex",
+                        form: "a hex",
                         expected: "32, 48 or 64",
                         found: text.len(),
                     },
                     _ => KeyError::NotHex,
                 })?;
                 Key::from_bytes(&bytes).map_err(|_| KeyError::Length {
-                    form: "hex",
+                    form: "a hex",
                     expected: "32, 48 or 64",
                     found: text.len(),
                 })
@@ -127,7 +127,7 @@ impl Key {
                 bytes: bytes.to_vec(),
             }),
             found => Err(KeyError::Length {
-                form: "binary",
+                form: "a binary",
                 expected: "16, 24 or 32",
                 found,
             }),
