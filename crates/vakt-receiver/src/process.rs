@@ -370,3 +370,192 @@ fn fill_content(record: &mut SignalRecord, header: &Header, message: &message::M
         String::from_utf8_lossy(&content.xdata_raw),
     ));
 }
+
+#[cfg(test)]
+mod tests {
+    //! The verdicts of the pure step, without sockets: one frame in, record and answer out.
+
+    use std::net::SocketAddr;
+
+    use vakt_core::UnixMicros;
+    use vakt_dc09::frame::{Decoded, decode_datagram};
+    use vakt_dc09::message::{Outgoing, encode};
+    use vakt_dc09::response::Answer;
+    use vakt_dc09::{Dialect, FrameStyle, Key, KeyForm, Timestamp, TokenName, Window};
+    use vakt_store::{
+        NewTransmitter, Site, StoredKey, TimestampPolicy, Transmitter, Transport, Verdict,
+    };
+
+    use super::{Arrival, process};
+    use crate::table::TransmitterTable;
+    use crate::{BadFrameAnswer, ListenerConfig, Protocols, ReceiverConfig, UnknownAccountPolicy};
+
+    const NOW_S: i64 = 1_800_000_000;
+
+    fn listener() -> ListenerConfig {
+        ListenerConfig {
+            name: "main".into(),
+            address: SocketAddr::from(([127, 0, 0, 1], 0)),
+            protocols: Protocols::Both,
+            unknown_account: UnknownAccountPolicy::Ack,
+        }
+    }
+
+    fn config() -> ReceiverConfig {
+        ReceiverConfig {
+            listeners: vec![listener()],
+            limits: crate::Limits::default(),
+            bad_frame_answer: BadFrameAnswer::None,
+            default_window: Window::default(),
+            default_dialect: Dialect::default(),
+        }
+    }
+
+    fn transmitter(
+        id: i64,
+        account: &str,
+        key: Option<Key>,
+        receiver: Option<&str>,
+    ) -> Transmitter {
+        Transmitter {
+            id,
+            spec: NewTransmitter {
+                account: account.into(),
+                receiver: receiver.map(str::to_owned),
+                prefix: None,
+                key: key.map(|key| StoredKey {
+                    key,
+                    form: KeyForm::Ascii,
+                }),
+                supervision_interval_s: 90,
+                timestamp_policy: TimestampPolicy::Encrypted,
+                window: Window::default(),
+                clock_offset_s: 0,
+                dialect: Dialect::default(),
+                site: Site::default(),
+            },
+        }
+    }
+
+    fn key() -> Key {
+        Key::parse("0123456789ABCDEF", KeyForm::Ascii).unwrap()
+    }
+
+    fn wire(account: &str, key: Option<&Key>, stamp_s: i64) -> Vec<u8> {
+        let outgoing = Outgoing {
+            token: TokenName::SiaDcs,
+            sequence: 5,
+            receiver: None,
+            prefix: Some("0"),
+            account,
+            data: b"#1234|Nri1/BA2",
+            xdata: &[],
+            timestamp: Some(Timestamp::from_unix_seconds(stamp_s)),
+        };
+        encode(&outgoing, key, &mut || 0x41, FrameStyle::STANDARD)
+    }
+
+    fn run(bytes: &[u8], table: &TransmitterTable, config: &ReceiverConfig) -> super::Outcome {
+        let decoded = match decode_datagram(bytes, 4095) {
+            Ok(frame) => Decoded::Frame(frame),
+            Err(rejected) => rejected,
+        };
+        let listener = listener();
+        let arrival = Arrival {
+            listener: &listener,
+            transport: Transport::Udp,
+            peer: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            now: UnixMicros::from_seconds(NOW_S),
+        };
+        process(decoded, arrival, table, config, &mut || 0x42)
+    }
+
+    #[test]
+    fn each_situation_gets_its_verdict_and_answer() {
+        let table = TransmitterTable::new(vec![
+            transmitter(1, "1234", Some(key()), None),
+            transmitter(2, "5678", None, None),
+        ]);
+        let config = config();
+        let cases: [(Vec<u8>, Verdict, Answer); 6] = [
+            (
+                wire("1234", Some(&key()), NOW_S),
+                Verdict::Accepted,
+                Answer::Ack,
+            ),
+            (
+                wire("1234", Some(&key()), NOW_S - 41),
+                Verdict::OutsideWindow,
+                Answer::Nak,
+            ),
+            (
+                wire("1234", None, NOW_S),
+                Verdict::PlainRejected,
+                Answer::Duh,
+            ),
+            (
+                wire("5678", None, NOW_S - 3_600),
+                Verdict::Accepted,
+                Answer::Ack,
+            ),
+            (
+                wire("9999", None, NOW_S),
+                Verdict::UnknownTransmitter,
+                Answer::Ack,
+            ),
+            (b"\n0000".to_vec(), Verdict::BadFrame, Answer::None),
+        ];
+        for (bytes, verdict, answer) in cases {
+            let outcome = run(&bytes, &table, &config);
+            assert_eq!(
+                (outcome.record.verdict, outcome.answer),
+                (verdict, answer),
+                "{outcome:?}"
+            );
+            assert_eq!(outcome.response().is_empty(), answer == Answer::None);
+            assert_eq!(outcome.record.raw, bytes);
+        }
+    }
+
+    #[test]
+    fn accepted_records_carry_events_and_a_duplicate_key() {
+        let table = TransmitterTable::new(vec![transmitter(1, "1234", Some(key()), None)]);
+        let outcome = run(&wire("1234", Some(&key()), NOW_S), &table, &config());
+        let record = outcome.record;
+        assert_eq!(record.transmitter_id, Some(1));
+        assert_eq!(record.events.len(), 1);
+        assert_eq!(record.events[0].zone, Some(2));
+        assert_eq!(
+            record.duplicate_key.as_deref(),
+            Some("1234|0||0005|SIA-DCS|#1234|Nri1/BA2|")
+        );
+        // The timestamp is not part of the key: a retransmission restamps the message.
+        let again = run(&wire("1234", Some(&key()), NOW_S - 5), &table, &config());
+        assert_eq!(again.record.duplicate_key, record.duplicate_key);
+    }
+
+    #[test]
+    fn bad_frames_can_be_answered_with_a_nak_by_configuration() {
+        let mut config = config();
+        config.bad_frame_answer = BadFrameAnswer::Nak;
+        let mut bytes = wire("5678", None, NOW_S);
+        bytes[2] ^= 0x01;
+        let outcome = run(&bytes, &TransmitterTable::default(), &config);
+        assert_eq!(
+            (outcome.record.verdict, outcome.answer),
+            (Verdict::BadCrc, Answer::Nak)
+        );
+    }
+
+    #[test]
+    fn the_most_specific_registration_wins() {
+        let table = TransmitterTable::new(vec![
+            transmitter(1, "ab12", None, None),
+            transmitter(2, "AB12", None, Some("7")),
+        ]);
+        assert_eq!(table.find("AB12", Some("7"), "0").map(|t| t.id), Some(2));
+        assert_eq!(table.find("ab12", Some("8"), "0").map(|t| t.id), Some(1));
+        assert_eq!(table.find("AB12", None, "0").map(|t| t.id), Some(1));
+        assert!(table.find("FFFF", None, "0").is_none());
+    }
+}

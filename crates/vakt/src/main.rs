@@ -143,8 +143,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("VAKT_LOG_FILTER")
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(&default_filter))
         .context("the log filter")?;
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .init();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);

@@ -373,3 +373,27 @@ async fn connection_limits_and_idle_timeouts_hold() {
     assert!(matches!(read, Ok(0) | Err(_)));
     app.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_port_can_refuse_unknown_accounts_with_a_nak() {
+    let app = vakt_testkit::spawn_app_with(|settings| {
+        settings.receiver.listeners[0].unknown_account = vakt_receiver::UnknownAccountPolicy::Nak;
+    })
+    .await;
+    let mut stranger = Panel::new("ABC123");
+    let frame = stranger.frame_at(TokenName::SiaDcs, 13, "#ABC123|Nri1/BA1", None);
+    let answer = tcp_exchange(app.tcp, &frame).await.unwrap();
+    let expected = b"\"NAK\"0000R0L0A0[]_";
+    assert!(
+        answer.windows(expected.len()).any(|w| w == expected),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let rows = journal(&app).await;
+    let first = &rows[0].record;
+    assert_eq!(
+        (first.verdict, first.answer.as_str()),
+        (Verdict::UnknownTransmitter, "nak")
+    );
+    app.app.shutdown().await;
+}
