@@ -491,11 +491,15 @@ pub fn open(body: &[u8], header: Header, key: Option<&Key>) -> Result<Message, O
     };
     let content =
         parse_content(plain.get(start..).unwrap_or_default()).map_err(|_| OpenError::Garbled)?;
+    // Anything after the message means the key did not fit (a wrong key yields random bytes
+    // that may well hold a ']' but not a whole message); only a clean message without a
+    // timestamp is a missing timestamp. Data is text, so control bytes in it mean the same.
+    let control = |b: &u8| *b < 0x20 || *b == 0x7F;
+    if !content.trailing.is_empty() || content.data.iter().any(control) {
+        return Err(OpenError::Garbled);
+    }
     if content.timestamp.is_none() {
         return Err(OpenError::MissingTimestamp);
-    }
-    if !content.trailing.is_empty() {
-        return Err(OpenError::Garbled);
     }
     Ok(Message { header, content })
 }
@@ -679,8 +683,14 @@ mod tests {
             let message = open(&body, header.clone(), Some(&key)).unwrap();
             assert_eq!(message.content.data, b"#1234|1130 01 015");
             assert_eq!(message.content.timestamp, Some(stamp));
-            let other = Key::parse("FEDCBA9876543210", KeyForm::Ascii).unwrap();
-            assert!(open(&body, header.clone(), Some(&other)).is_err());
+            for wrong in 0..64_u8 {
+                let other = Key::from_bytes(&[wrong; 16]).unwrap();
+                let error = open(&body, header.clone(), Some(&other)).unwrap_err();
+                assert!(
+                    matches!(error, OpenError::Garbled | OpenError::Ciphertext),
+                    "{error:?}"
+                );
+            }
             assert_eq!(open(&body, header, None), Err(OpenError::NoKey));
         }
     }

@@ -46,6 +46,11 @@ pub struct SqliteOptions {
     pub readers_max: u32,
     /// How long a connection waits for SQLite's lock.
     pub busy_timeout_ms: u64,
+    /// How often the WAL is copied back into the database, off the writer's thread; 0 leaves
+    /// it to the writer (SQLite's automatic checkpoint every 1000 pages).
+    pub checkpoint_interval_ms: u64,
+    /// SQLite's page cache per connection, in KiB.
+    pub cache_kib: u32,
 }
 
 impl SqliteOptions {
@@ -59,6 +64,8 @@ impl SqliteOptions {
             duplicate_window_s: 120,
             readers_max: 4,
             busy_timeout_ms: 5_000,
+            checkpoint_interval_ms: 250,
+            cache_kib: 32 * 1024,
         }
     }
 }
@@ -67,6 +74,7 @@ impl SqliteOptions {
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
     readers: SqlitePool,
+    checkpointer: Arc<tokio::task::AbortHandle>,
     commands: mpsc::Sender<Command>,
     writer: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
@@ -83,7 +91,26 @@ fn connect_options(options: &SqliteOptions) -> SqliteConnectOptions {
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_millis(options.busy_timeout_ms))
+        .pragma("cache_size", format!("-{}", options.cache_kib))
         .log_statements(tracing::log::LevelFilter::Trace)
+}
+
+/// Copies the WAL back into the database every `interval` from a reader connection, so the
+/// writer's thread never stops to do it (the writer runs with automatic checkpoints off). A
+/// passive checkpoint never blocks the writer.
+async fn checkpoints(readers: SqlitePool, interval: Duration, enabled: bool) {
+    if !enabled {
+        return;
+    }
+    loop {
+        tokio::time::sleep(interval).await;
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&readers)
+            .await
+        {
+            tracing::warn!(%error, "WAL checkpoint failed; will retry");
+        }
+    }
 }
 
 impl SqliteStore {
@@ -99,7 +126,14 @@ impl SqliteStore {
             std::fs::create_dir_all(parent).map_err(unavailable)?;
         }
         let connect = connect_options(&options);
-        let mut writer = connect.connect().await.map_err(unavailable)?;
+        let background_checkpoints = options.checkpoint_interval_ms > 0;
+        let autocheckpoint = if background_checkpoints { "0" } else { "1000" };
+        let mut writer = connect
+            .clone()
+            .pragma("wal_autocheckpoint", autocheckpoint)
+            .connect()
+            .await
+            .map_err(unavailable)?;
         migrations::run(&mut writer).await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(options.readers_max.max(1))
@@ -114,7 +148,13 @@ impl SqliteStore {
             state,
             options.batch_signals_max.max(1),
         ));
+        let checkpointer = tokio::spawn(checkpoints(
+            readers.clone(),
+            Duration::from_millis(options.checkpoint_interval_ms),
+            background_checkpoints,
+        ));
         Ok(SqliteStore {
+            checkpointer: Arc::new(checkpointer.abort_handle()),
             readers,
             commands,
             writer: Arc::new(tokio::sync::Mutex::new(Some(task))),
@@ -143,6 +183,7 @@ impl SqliteStore {
         if let Some(task) = self.writer.lock().await.take() {
             let _ = task.await;
         }
+        self.checkpointer.abort();
         self.readers.close().await;
     }
 

@@ -115,7 +115,7 @@ impl TestApp {
             .expect("the import");
         store.close().await;
         tokio::time::sleep(Duration::from_millis(
-            self.settings.receiver.registry_poll_ms * 6,
+            self.settings.receiver.registry_poll_ms * 12,
         ))
         .await;
     }

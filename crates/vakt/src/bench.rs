@@ -482,3 +482,101 @@ async fn start_server(settings: Settings, most: usize) -> anyhow::Result<(crate:
         .context("no TCP listener")?;
     Ok((app, address))
 }
+
+/// Options of `vakt bench journal`.
+#[derive(Clone, Debug, clap::Args)]
+pub struct JournalBench {
+    /// Seconds to run.
+    #[arg(long, default_value_t = 5)]
+    pub seconds: u64,
+    /// Appenders waiting on their commit at once.
+    #[arg(long, default_value_t = 1_000)]
+    pub appenders: usize,
+    /// SQLite page cache per connection, in KiB.
+    #[arg(long, default_value_t = 32 * 1024)]
+    pub cache_kib: u32,
+    /// Checkpoint interval in milliseconds; 0 leaves checkpoints to the writer.
+    #[arg(long, default_value_t = 250)]
+    pub checkpoint_interval_ms: u64,
+}
+
+/// Appends journal records from many tasks at once, each waiting for its commit, and prints
+/// the durable rate: the journal's own ceiling, without sockets.
+///
+/// # Errors
+/// When the database cannot be opened.
+pub async fn journal(options: JournalBench) -> anyhow::Result<()> {
+    use vakt_store::Journal;
+    let folder = tempfile::tempdir().context("a temporary folder for the benchmark's database")?;
+    let store_options = vakt_store_sqlite::SqliteOptions {
+        cache_kib: options.cache_kib,
+        checkpoint_interval_ms: options.checkpoint_interval_ms,
+        ..vakt_store_sqlite::SqliteOptions::new(folder.path().join("vakt.db"))
+    };
+    let store =
+        vakt_store_sqlite::SqliteStore::open(store_options, Arc::new(vakt_core::SystemClock))
+            .await?;
+    let until = Instant::now() + Duration::from_secs(options.seconds);
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..options.appenders {
+        let store = store.clone();
+        tasks.spawn(async move {
+            let mut pad = 3_u8;
+            let mut committed = 0_u64;
+            let mut sequence = 0_u16;
+            let account = account(index, false);
+            while Instant::now() < until {
+                sequence = sequence % 9_999 + 1;
+                let raw = frame(&account, sequence, None, &mut pad);
+                let record = sample_record(&account, sequence, raw);
+                if store.append(record).await.is_ok() {
+                    committed += 1;
+                }
+            }
+            committed
+        });
+    }
+    let mut committed = 0;
+    while let Some(joined) = tasks.join_next().await {
+        committed += joined.unwrap_or(0);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    writeln!(
+        out,
+        "{committed} records committed in {elapsed:.1} s by {} appenders: {:.0} durable appends/s",
+        options.appenders,
+        committed as f64 / elapsed
+    )?;
+    Ok(())
+}
+
+fn sample_record(account: &str, sequence: u16, raw: Vec<u8>) -> vakt_store::SignalRecord {
+    let data = format!("#{account}|Nri1/BA{:02}", sequence % 64);
+    vakt_store::SignalRecord {
+        received_at: vakt_core::Clock::now(&vakt_core::SystemClock),
+        transport: Transport::Tcp,
+        listener: "main".into(),
+        peer: "127.0.0.1:40000".into(),
+        raw,
+        verdict: vakt_store::Verdict::Accepted,
+        detail: None,
+        token: Some("SIA-DCS".into()),
+        encrypted: false,
+        sequence: Some(format!("{sequence:04}")),
+        receiver: None,
+        prefix: Some("0".into()),
+        account: Some(account.to_owned()),
+        transmitter_id: Some(1),
+        message_time: None,
+        events: vakt_dc09::payload::parse_sia(data.as_bytes()).events,
+        duplicate_key: Some(format!("{account}|0||{sequence:04}|SIA-DCS|{data}|")),
+        data: Some(data.into_bytes()),
+        xdata: serde_json::Value::Array(Vec::new()),
+        answer: "ack".into(),
+        response: b"\n04210012\"ACK\"0007L0#1234[]\r".to_vec(),
+    }
+}

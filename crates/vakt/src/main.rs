@@ -99,6 +99,8 @@ enum AccountsCommand {
 enum BenchCommand {
     /// Durable acknowledged signals per second and acknowledgement latency.
     Receiver(vakt::bench::ReceiverBench),
+    /// Journal appends per second with no network in the way.
+    Journal(vakt::bench::JournalBench),
 }
 
 fn main() -> ExitCode {
@@ -263,6 +265,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: BenchCommand::Receiver(options),
         } => {
             vakt::bench::receiver(options).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::Journal(options),
+        } => {
+            vakt::bench::journal(options).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
