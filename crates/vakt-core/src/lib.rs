@@ -4,9 +4,11 @@
 //! receiver, the engine and the simulator can all run on real or simulated time alike.
 //!
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
+//! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
 //! - [`time`]: instants in microseconds since the Unix epoch, and the [`Clock`] trait.
 
 pub mod event;
+pub mod identity;
 pub mod time;
 
 pub use event::{Category, Condition, Event, EventCode, PayloadFormat};
