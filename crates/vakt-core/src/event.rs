@@ -59,6 +59,26 @@ impl Category {
         Category::Unknown,
     ];
 
+    /// How urgently an operator must handle it, highest first: fire, hold-up and medical
+    /// (life), then burglary, tamper, technical, and information last. Within one level the
+    /// older alarm goes first (see [`queue_order`]).
+    #[must_use]
+    pub fn priority(self) -> u8 {
+        match self {
+            Category::Fire | Category::HoldUp | Category::Medical => 5,
+            Category::Burglary => 4,
+            Category::Tamper => 3,
+            // An unknown code may be an alarm: rank it with faults, above information.
+            Category::Technical | Category::Unknown => 2,
+            Category::Opening
+            | Category::Closing
+            | Category::Test
+            | Category::Heartbeat
+            | Category::Cancel
+            | Category::Information => 1,
+        }
+    }
+
     /// The stable machine name, as stored and as used in the API.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -112,6 +132,15 @@ impl Category {
             (Category::Unknown, false) => "Unknown event",
         }
     }
+}
+
+/// The order of the alarm queue: higher priority first, then the older first.
+#[must_use]
+pub fn queue_order(
+    a: (Category, crate::UnixMicros),
+    b: (Category, crate::UnixMicros),
+) -> std::cmp::Ordering {
+    b.0.priority().cmp(&a.0.priority()).then(a.1.cmp(&b.1))
 }
 
 /// Whether an event starts a condition, ends it, or reports that it still holds.
@@ -504,6 +533,35 @@ mod tests {
             assert!(!category.as_str().is_empty());
         }
         assert_eq!(Category::Burglary.label("sv"), "Inbrott");
+    }
+
+    #[test]
+    fn the_queue_puts_life_first_then_age() {
+        use crate::UnixMicros;
+        let mut queue = [
+            (Category::Technical, UnixMicros(1)),
+            (Category::Burglary, UnixMicros(5)),
+            (Category::Fire, UnixMicros(9)),
+            (Category::Burglary, UnixMicros(2)),
+            (Category::HoldUp, UnixMicros(3)),
+            (Category::Information, UnixMicros(0)),
+            (Category::Tamper, UnixMicros(4)),
+        ];
+        queue.sort_by(|a, b| queue_order(*a, *b));
+        let order: Vec<Category> = queue.iter().map(|(c, _)| *c).collect();
+        assert_eq!(
+            order,
+            [
+                Category::HoldUp,
+                Category::Fire,
+                Category::Burglary,
+                Category::Burglary,
+                Category::Tamper,
+                Category::Technical,
+                Category::Information
+            ]
+        );
+        assert_eq!(queue[2].1, UnixMicros(2), "the older burglary first");
     }
 
     #[test]

@@ -5,10 +5,14 @@
 //!
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
 //! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
+//! - [`phone`]: phone numbers read as people write them, kept in E.164.
+//! - [`supervision`]: heartbeat deadlines as one ordered set, each miss raised once.
 //! - [`time`]: instants in microseconds since the Unix epoch, and the [`Clock`] trait.
 
 pub mod event;
 pub mod identity;
+pub mod phone;
+pub mod supervision;
 pub mod time;
 
 pub use event::{Category, Condition, Event, EventCode, PayloadFormat};
