@@ -165,6 +165,33 @@ impl Running {
     }
 }
 
+impl<J> Shared<J> {
+    /// Decides one frame against the current table and clock, and counts it: the journal
+    /// record (which holds the answer's bytes) and the answer's bytes for the socket.
+    pub(crate) fn decide(
+        &self,
+        decoded: vakt_dc09::frame::Decoded,
+        listener: &ListenerConfig,
+        transport: vakt_store::Transport,
+        peer: SocketAddr,
+        pad: &mut dyn FnMut() -> u8,
+    ) -> (vakt_store::SignalRecord, Vec<u8>) {
+        let arrival = process::Arrival {
+            listener,
+            transport,
+            peer,
+            now: self.clock.now(),
+        };
+        let outcome = process::process(decoded, arrival, &self.table.current(), &self.config, pad);
+        let record = outcome.record;
+        let token = record.token.clone().unwrap_or_else(|| "none".to_owned());
+        metrics::counter!("vakt_frames_total", "token" => token, "verdict" => record.verdict.as_str())
+            .increment(1);
+        let response = record.response.clone();
+        (record, response)
+    }
+}
+
 /// Everything a connection needs, shared.
 pub(crate) struct Shared<J> {
     pub journal: J,

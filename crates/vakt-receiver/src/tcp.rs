@@ -20,7 +20,6 @@ use tokio_util::task::TaskTracker;
 use vakt_dc09::StreamDecoder;
 use vakt_store::{Journal, Receipt, StoreError, Transport};
 
-use crate::process::{Arrival, process};
 use crate::{ListenerConfig, Shared};
 
 /// Bytes read from a socket at a time.
@@ -187,23 +186,12 @@ async fn connection<J: Journal + Clone>(
         };
         decoder.push(buffer.get(..count).unwrap_or_default());
         while let Some(decoded) = decoder.next_frame() {
-            let arrival = Arrival {
-                listener: &listener,
-                transport: Transport::Tcp,
-                peer,
-                now: shared.clock.now(),
-            };
-            let outcome = process(
-                decoded,
-                arrival,
-                &shared.table.current(),
-                &shared.config,
-                &mut || rng.random(),
-            );
-            count_frame(&outcome.record);
-            let response = outcome.record.response.clone();
+            let (record, response) =
+                shared.decide(decoded, &listener, Transport::Tcp, peer, &mut || {
+                    rng.random()
+                });
             let journal = shared.journal.clone();
-            let commit = tokio::spawn(async move { journal.append(outcome.record).await });
+            let commit = tokio::spawn(async move { journal.append(record).await });
             let pending = Pending {
                 commit,
                 response,
@@ -225,10 +213,4 @@ async fn connection<J: Journal + Clone>(
     }
     drop(pending_tx);
     let _ = answering.await;
-}
-
-pub(crate) fn count_frame(record: &vakt_store::SignalRecord) {
-    let token = record.token.clone().unwrap_or_else(|| "none".to_owned());
-    metrics::counter!("vakt_frames_total", "token" => token, "verdict" => record.verdict.as_str())
-        .increment(1);
 }

@@ -10,8 +10,6 @@ use tokio_util::task::TaskTracker;
 use vakt_dc09::frame::{Decoded, decode_datagram};
 use vakt_store::{Journal, Transport};
 
-use crate::process::{Arrival, process};
-use crate::tcp::count_frame;
 use crate::{ListenerConfig, Shared};
 
 /// The largest datagram read; anything longer is cut and fails framing.
@@ -43,26 +41,15 @@ pub(crate) async fn serve<J: Journal + Clone>(
             Ok(frame) => Decoded::Frame(frame),
             Err(rejected) => rejected,
         };
-        let arrival = Arrival {
-            listener: &listener,
-            transport: Transport::Udp,
-            peer,
-            now: shared.clock.now(),
-        };
-        let outcome = process(
-            decoded,
-            arrival,
-            &shared.table.current(),
-            &shared.config,
-            &mut || rng.random(),
-        );
-        count_frame(&outcome.record);
-        let response = outcome.record.response.clone();
+        let (record, response) =
+            shared.decide(decoded, &listener, Transport::Udp, peer, &mut || {
+                rng.random()
+            });
         let journal = shared.journal.clone();
         let socket = socket.clone();
         let decoded_at = Instant::now();
         tracker.spawn(async move {
-            match journal.append(outcome.record).await {
+            match journal.append(record).await {
                 Ok(receipt) => {
                     assert!(receipt.id > 0, "an answer without a committed journal id");
                     if !response.is_empty() {
