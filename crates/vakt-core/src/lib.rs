@@ -3,12 +3,14 @@
 //! Nothing here does I/O or reads the wall clock. Time comes in through [`Clock`], so the
 //! receiver, the engine and the simulator can all run on real or simulated time alike.
 //!
+//! - [`centre`]: the alarm receiving centre's vocabulary: points, authority, steps, roles.
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
 //! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
 //! - [`phone`]: phone numbers read as people write them, kept in E.164.
 //! - [`supervision`]: heartbeat deadlines as one ordered set, each miss raised once.
 //! - [`time`]: instants in microseconds since the Unix epoch, and the [`Clock`] trait.
 
+pub mod centre;
 pub mod event;
 pub mod identity;
 pub mod phone;

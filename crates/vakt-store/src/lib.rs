@@ -6,15 +6,31 @@
 //! - [`Registry`]: the transmitters (accounts) Vakt knows, with their keys, dialects and the
 //!   site they belong to.
 //!
+//! - [`Centre`]: the alarm receiving centre: customers, sites, contacts, instructions,
+//!   staff, incidents, dispatches, keys, the audit log and the notification outbox.
+//!
 //! Backends (`vakt-store-sqlite`, later `vakt-store-postgres`) implement these traits; the
 //! traits speak in `vakt-core` and `vakt-dc09` values and this crate's row types only.
 
 use std::future::Future;
 
+use vakt_core::centre::{KeyAction, Step};
+use vakt_core::{Category, UnixMicros};
+
+pub mod centre;
+pub mod forms;
 pub mod input;
+pub mod secret;
 pub mod journal;
 pub mod registry;
 
+pub use centre::{
+    Actor, AlarmPoint, AuditEntry, Contact, Customer, CustomerKind, Dispatch, DispatchUpdate,
+    EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail, IncidentEvent,
+    IncidentState, IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry, NewContact,
+    NewCustomer, NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef,
+    SecretState, Session, SiteDetail, SiteSummary, Staff, TestMode,
+};
 pub use input::{FieldError, TransmitterInput};
 pub use journal::{Receipt, SignalFilter, SignalRecord, StoredSignal, Transport, Verdict};
 pub use registry::{
@@ -70,4 +86,263 @@ pub trait Registry: Send + Sync + 'static {
 
     /// Removes a transmitter.
     fn delete_transmitter(&self, id: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The alarm receiving centre's store: registry, staff, incidents, audit and outbox.
+///
+/// Every change a person makes takes an [`Actor`] and writes its audit entry in the same
+/// transaction as the change. Engine changes come in batches with the journal position they
+/// reach, so a restart resumes exactly where the last committed batch ended.
+pub trait Centre: Send + Sync + 'static {
+    // --- customers and sites ---
+
+    /// Every customer, by name.
+    fn customers(&self) -> impl Future<Output = Result<Vec<Customer>, StoreError>> + Send;
+    /// Creates (`id` `None`) or updates a customer; returns its id.
+    fn save_customer(
+        &self,
+        id: Option<i64>,
+        customer: NewCustomer,
+        by: &Actor,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Every site, by name.
+    fn sites(&self) -> impl Future<Output = Result<Vec<SiteSummary>, StoreError>> + Send;
+    /// One site with its points, users, contacts, instructions, transmitters and keys.
+    fn site(&self, id: i64) -> impl Future<Output = Result<SiteDetail, StoreError>> + Send;
+    /// Creates (`id` `None`) or updates a site's own fields; returns its id.
+    fn save_site(
+        &self,
+        id: Option<i64>,
+        site: NewSite,
+        by: &Actor,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Replaces a site's alarm points.
+    fn save_points(
+        &self,
+        site_id: i64,
+        points: Vec<AlarmPoint>,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces a site's panel users.
+    fn save_panel_users(
+        &self,
+        site_id: i64,
+        users: Vec<PanelUser>,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Replaces a site's contacts; their order is the call order. A contact with an id
+    /// keeps its password unless a new hash is given.
+    fn save_contacts(
+        &self,
+        site_id: i64,
+        contacts: Vec<NewContact>,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets a site's action instruction for one category.
+    fn save_instruction(
+        &self,
+        site_id: i64,
+        category: Category,
+        steps: Vec<Step>,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Sets a site's revoking code (its hash).
+    fn set_revoking_code(
+        &self,
+        site_id: i64,
+        hash: String,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Puts a site or one point in test mode, or ends it.
+    fn set_test_mode(
+        &self,
+        site_id: i64,
+        mode: TestMode,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Attaches a transmitter to a site.
+    fn attach_transmitter(
+        &self,
+        transmitter_id: i64,
+        site_id: i64,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // --- secrets ---
+
+    /// A secret's hash and lock state.
+    fn secret(&self, which: SecretRef) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
+    /// Records a check: a success clears the failures; the `failures_max`-th failure in a
+    /// row locks the secret until `now + lock_us`. Returns the state after.
+    fn record_check(
+        &self,
+        which: SecretRef,
+        right: bool,
+        now: UnixMicros,
+        failures_max: u32,
+        lock_us: i64,
+    ) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
+
+    // --- guard companies and keys ---
+
+    /// Every guard company.
+    fn guard_companies(&self) -> impl Future<Output = Result<Vec<GuardCompany>, StoreError>> + Send;
+    /// Creates (`id` 0) or updates a guard company; returns its id.
+    fn save_guard_company(
+        &self,
+        company: GuardCompany,
+        by: &Actor,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Registers a key received from the customer.
+    fn add_key(
+        &self,
+        site_id: i64,
+        label: String,
+        storage: String,
+        by: &Actor,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Moves a key along its custody; refuses moves its state does not allow.
+    fn key_action(
+        &self,
+        key_id: i64,
+        action: KeyAction,
+        holder: String,
+        dispatch_id: Option<i64>,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// A key's custody log, oldest first.
+    fn key_events(&self, key_id: i64) -> impl Future<Output = Result<Vec<KeyEvent>, StoreError>> + Send;
+
+    // --- staff and sessions ---
+
+    /// Creates a member of staff; returns the id.
+    fn create_staff(
+        &self,
+        staff: NewStaff,
+        by: &Actor,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Every member of staff.
+    fn staff(&self) -> impl Future<Output = Result<Vec<Staff>, StoreError>> + Send;
+    /// A member of staff by login.
+    fn staff_by_login(&self, login: &str) -> impl Future<Output = Result<Staff, StoreError>> + Send;
+    /// Starts a session.
+    fn create_session(
+        &self,
+        token_hash: String,
+        staff_id: i64,
+        csrf: String,
+        now: UnixMicros,
+        expires_at: UnixMicros,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The session behind a token's hash, if it has not expired at `now`.
+    fn session(
+        &self,
+        token_hash: &str,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<Session, StoreError>> + Send;
+    /// Ends a session.
+    fn end_session(&self, token_hash: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    // --- the engine ---
+
+    /// The last journal record the engine has handled.
+    fn engine_cursor(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Carries out the engine's changes and moves its cursor to `cursor`, in one transaction.
+    /// Returns the incidents that changed.
+    fn apply_engine(
+        &self,
+        cursor: i64,
+        changes: Vec<EngineChange>,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<Vec<i64>, StoreError>> + Send;
+    /// What the engine remembers about every transmitter.
+    fn link_states(&self) -> impl Future<Output = Result<Vec<LinkState>, StoreError>> + Send;
+    /// Test modes that have run out by `now`: `(site, zone)`.
+    fn expired_test_modes(
+        &self,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<Vec<(i64, Option<u32>)>, StoreError>> + Send;
+    /// How many alarms a point sent since `since`.
+    fn point_alarms_since(
+        &self,
+        site_id: i64,
+        zone: u32,
+        since: UnixMicros,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    // --- incidents ---
+
+    /// The open incidents.
+    fn queue(&self) -> impl Future<Output = Result<Vec<QueueItem>, StoreError>> + Send;
+    /// One incident with its timeline, log and dispatches.
+    fn incident(&self, id: i64) -> impl Future<Output = Result<IncidentDetail, StoreError>> + Send;
+    /// Closed incidents of a site, newest first.
+    fn site_history(
+        &self,
+        site_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<QueueItem>, StoreError>> + Send;
+    /// An operator's action. Taking an owned incident is a `Conflict` naming the owner;
+    /// acting on a closed one is a `Conflict` too. Returns the dispatch id for `Dispatch`.
+    fn act(
+        &self,
+        incident_id: i64,
+        action: IncidentAction,
+        by: &Actor,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<Option<i64>, StoreError>> + Send;
+    /// A guard company's dispatches, newest first.
+    fn dispatches_for(
+        &self,
+        guard_company_id: i64,
+    ) -> impl Future<Output = Result<Vec<Dispatch>, StoreError>> + Send;
+    /// A guard company moves its dispatch on; refuses another company's dispatch
+    /// (`NotFound`) and moves its state does not allow (`Conflict`). Returns the incident.
+    fn update_dispatch(
+        &self,
+        dispatch_id: i64,
+        guard_company_id: i64,
+        update: DispatchUpdate,
+        by: &Actor,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Open, take and close times of the incidents opened since `since`.
+    fn incident_times(
+        &self,
+        since: UnixMicros,
+    ) -> impl Future<Output = Result<Vec<IncidentTimes>, StoreError>> + Send;
+
+    // --- audit and outbox ---
+
+    /// Audit entries, newest first; filtered by entity and id when given.
+    fn audit(
+        &self,
+        entity: Option<String>,
+        entity_id: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+    /// Claims up to `limit` messages due at `now` for `lease_us`, so no other deliverer
+    /// takes them meanwhile.
+    fn claim_messages(
+        &self,
+        now: UnixMicros,
+        limit: u32,
+        lease_us: i64,
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
+    /// Records a delivery.
+    fn message_delivered(
+        &self,
+        id: i64,
+        now: UnixMicros,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a failed attempt; the message is tried again at `retry_at`, or never when
+    /// `None`.
+    fn message_failed(
+        &self,
+        id: i64,
+        error: String,
+        retry_at: Option<UnixMicros>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// The outbox, newest first.
+    fn messages(&self, limit: u32) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
 }
