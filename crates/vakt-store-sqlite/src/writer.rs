@@ -21,8 +21,15 @@ const INSERT_CHUNK_ROWS: [usize; 4] = [64, 16, 4, 1];
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
+/// A future borrowing the writer's connection.
+pub type JobFuture<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'c>>;
+/// A future borrowing the writer's connection that yields a result.
+pub type ResultFuture<'c, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'c>>;
+/// Any other write: a closure run on the writer's connection, which replies by itself.
+pub type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c> + Send>;
+
 /// A write for the writer.
-#[derive(Debug)]
 pub enum Command {
     /// Journal one record.
     Append(Box<SignalRecord>, Reply<Receipt>),
@@ -30,8 +37,22 @@ pub enum Command {
     Import(Vec<NewTransmitter>, Reply<ImportOutcome>),
     /// Delete a transmitter.
     DeleteTransmitter(i64, Reply<()>),
+    /// Any other write (the alarm centre's), in its own transaction.
+    Run(Job),
     /// Finish and stop.
     Shutdown(oneshot::Sender<()>),
+}
+
+impl std::fmt::Debug for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Command::Append(..) => "Append",
+            Command::Import(..) => "Import",
+            Command::DeleteTransmitter(..) => "DeleteTransmitter",
+            Command::Run(..) => "Run",
+            Command::Shutdown(..) => "Shutdown",
+        })
+    }
 }
 
 /// What the writer remembers between batches.
@@ -133,6 +154,7 @@ pub async fn run(
             Command::DeleteTransmitter(id, reply) => {
                 let _ = reply.send(registry::delete(&mut connection, id).await);
             }
+            Command::Run(job) => job(&mut connection).await,
             Command::Shutdown(done) => {
                 let _ = connection.close().await;
                 let _ = done.send(());
