@@ -238,7 +238,10 @@ impl Role {
             P::EditRegistry => matches!(self, R::CustomerService | R::Lead | R::Admin),
             P::EditInstructions => matches!(self, R::CustomerService | R::Lead | R::Admin),
             P::SetTestMode => {
-                matches!(self, R::Technician | R::Operator | R::Lead | R::Admin | R::CustomerService)
+                matches!(
+                    self,
+                    R::Technician | R::Operator | R::Lead | R::Admin | R::CustomerService
+                )
             }
             P::ManageKeys => matches!(self, R::Operator | R::Lead | R::Admin),
             P::ViewAudit => matches!(self, R::Lead | R::Admin),
@@ -291,10 +294,20 @@ pub struct Step {
 pub fn default_instruction(category: Category) -> Vec<Step> {
     use StepAction as A;
     let actions: &[StepAction] = match category {
-        Category::Fire => &[A::CallRescue, A::CallSite, A::CallContacts, A::SendGuard, A::NotifyCustomer],
-        Category::HoldUp | Category::Medical => {
-            &[A::CallSite, A::Verify, A::CallPolice, A::CallContacts, A::NotifyCustomer]
-        }
+        Category::Fire => &[
+            A::CallRescue,
+            A::CallSite,
+            A::CallContacts,
+            A::SendGuard,
+            A::NotifyCustomer,
+        ],
+        Category::HoldUp | Category::Medical => &[
+            A::CallSite,
+            A::Verify,
+            A::CallPolice,
+            A::CallContacts,
+            A::NotifyCustomer,
+        ],
         Category::Burglary => &[
             A::CallSite,
             A::CallContacts,
@@ -424,7 +437,10 @@ mod tests {
         }
         assert_eq!(PointKind::Motion.label("sv"), "Rörelsedetektor");
         assert_eq!(PointKind::Motion.label("en"), "Motion detector");
-        assert_eq!(StepOutcome::parse("wrong_password"), Some(StepOutcome::WrongPassword));
+        assert_eq!(
+            StepOutcome::parse("wrong_password"),
+            Some(StepOutcome::WrongPassword)
+        );
         assert_eq!(Resolution::parse("nonsense"), None);
     }
 
@@ -441,10 +457,19 @@ mod tests {
 
     #[test]
     fn keys_follow_their_custody() {
-        assert_eq!(KeyAction::HandedToGuard.apply(KeyState::Stored), Some(KeyState::WithGuard));
-        assert_eq!(KeyAction::Returned.apply(KeyState::WithGuard), Some(KeyState::Stored));
+        assert_eq!(
+            KeyAction::HandedToGuard.apply(KeyState::Stored),
+            Some(KeyState::WithGuard)
+        );
+        assert_eq!(
+            KeyAction::Returned.apply(KeyState::WithGuard),
+            Some(KeyState::Stored)
+        );
         assert_eq!(KeyAction::HandedToGuard.apply(KeyState::WithGuard), None);
-        assert_eq!(KeyAction::SentForDestruction.apply(KeyState::WithGuard), None);
+        assert_eq!(
+            KeyAction::SentForDestruction.apply(KeyState::WithGuard),
+            None
+        );
         assert_eq!(KeyAction::Returned.apply(KeyState::Destruction), None);
     }
 
@@ -460,7 +485,10 @@ mod tests {
         assert_eq!(CallingHours::parse(""), Ok(None));
         assert!(CallingHours::parse("7-22").is_err());
         assert!(CallingHours::parse("25:00-06:00").is_err());
-        assert_eq!(day.map(CallingHours::render).as_deref(), Some("07:00-22:00"));
+        assert_eq!(
+            day.map(CallingHours::render).as_deref(),
+            Some("07:00-22:00")
+        );
     }
 
     #[test]

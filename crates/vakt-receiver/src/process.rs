@@ -419,6 +419,7 @@ mod tests {
     ) -> Transmitter {
         Transmitter {
             id,
+            site_id: 1,
             spec: NewTransmitter {
                 account: account.into(),
                 receiver: receiver.map(str::to_owned),

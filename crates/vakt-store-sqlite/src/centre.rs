@@ -211,7 +211,11 @@ pub(crate) async fn save_customer(
 ) -> Result<i64> {
     let mut tx = c.begin().await.map_err(db)?;
     let before = match id {
-        Some(id) => Some(customer_in(&mut tx, id).await?.ok_or(StoreError::NotFound)?),
+        Some(id) => Some(
+            customer_in(&mut tx, id)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+        ),
         None => None,
     };
     let query = match id {
@@ -237,7 +241,11 @@ pub(crate) async fn save_customer(
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-    let action = if before.is_some() { "updated" } else { "created" };
+    let action = if before.is_some() {
+        "updated"
+    } else {
+        "created"
+    };
     audit(
         &mut tx,
         now,
@@ -340,19 +348,20 @@ async fn site_in(c: &mut SqliteConnection, id: i64) -> Result<SiteDetail> {
         .iter()
         .map(point_row)
         .collect::<Result<Vec<_>>>()?;
-    let users = sqlx::query("SELECT number, name FROM panel_users WHERE site_id = $1 ORDER BY number")
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| {
-            Ok(PanelUser {
-                number: u32_of(get(r, "number")?).unwrap_or_default(),
-                name: get(r, "name")?,
+    let users =
+        sqlx::query("SELECT number, name FROM panel_users WHERE site_id = $1 ORDER BY number")
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                Ok(PanelUser {
+                    number: u32_of(get(r, "number")?).unwrap_or_default(),
+                    name: get(r, "name")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
     let contacts = sqlx::query("SELECT * FROM contacts WHERE site_id = $1 ORDER BY position, id")
         .bind(id)
         .fetch_all(&mut *c)
@@ -377,14 +386,15 @@ async fn site_in(c: &mut SqliteConnection, id: i64) -> Result<SiteDetail> {
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let transmitters = sqlx::query("SELECT id, account FROM transmitters WHERE site_id = $1 ORDER BY account")
-        .bind(id)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| Ok((get(r, "id")?, get(r, "account")?)))
-        .collect::<Result<Vec<_>>>()?;
+    let transmitters =
+        sqlx::query("SELECT id, account FROM transmitters WHERE site_id = $1 ORDER BY account")
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| Ok((get(r, "id")?, get(r, "account")?)))
+            .collect::<Result<Vec<_>>>()?;
     let keys = sqlx::query("SELECT * FROM keys WHERE site_id = $1 ORDER BY label")
         .bind(id)
         .fetch_all(&mut *c)
@@ -451,9 +461,22 @@ pub(crate) async fn save_site(
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
-    let action = if before.is_some() { "updated" } else { "created" };
-    audit(&mut tx, now, &by, "site", Some(new_id), action, before.map(|b| json!(b)), Some(json!(site)))
-        .await?;
+    let action = if before.is_some() {
+        "updated"
+    } else {
+        "created"
+    };
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "site",
+        Some(new_id),
+        action,
+        before.map(|b| json!(b)),
+        Some(json!(site)),
+    )
+    .await?;
     bump_revision(&mut tx).await?;
     tx.commit().await.map_err(db)?;
     Ok(new_id)
@@ -507,8 +530,17 @@ pub(crate) async fn save_points(
         .await
         .map_err(db)?;
     }
-    audit(&mut tx, now, &by, "alarm_points", Some(site_id), "replaced", Some(json!(before)), Some(json!(points)))
-        .await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "alarm_points",
+        Some(site_id),
+        "replaced",
+        Some(json!(before)),
+        Some(json!(points)),
+    )
+    .await?;
     bump_revision(&mut tx).await?;
     tx.commit().await.map_err(db)
 }
@@ -542,8 +574,17 @@ pub(crate) async fn save_panel_users(
             .await
             .map_err(db)?;
     }
-    audit(&mut tx, now, &by, "panel_users", Some(site_id), "replaced", Some(json!(before)), Some(json!(users)))
-        .await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "panel_users",
+        Some(site_id),
+        "replaced",
+        Some(json!(before)),
+        Some(json!(users)),
+    )
+    .await?;
     bump_revision(&mut tx).await?;
     tx.commit().await.map_err(db)
 }
@@ -568,7 +609,11 @@ pub(crate) async fn save_contacts(
         let contact = contact_row(row)?;
         kept.insert(
             contact.id,
-            (get(row, "password_hash")?, get(row, "failures")?, get(row, "locked_until_us")?),
+            (
+                get(row, "password_hash")?,
+                get(row, "failures")?,
+                get(row, "locked_until_us")?,
+            ),
         );
         before.push(contact);
     }
@@ -586,7 +631,11 @@ pub(crate) async fn save_contacts(
         let (old_hash, failures, locked) = old.unwrap_or((None, 0, None));
         let password_changed = contact.password_hash.is_some();
         let hash = contact.password_hash.clone().or(old_hash);
-        let (failures, locked) = if password_changed { (0, None) } else { (failures, locked) };
+        let (failures, locked) = if password_changed {
+            (0, None)
+        } else {
+            (failures, locked)
+        };
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO contacts (id, site_id, position, name, phone, authority, hours, password_hash, failures, locked_until_us)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -610,8 +659,17 @@ pub(crate) async fn save_contacts(
             "has_password": hash.is_some(), "password_changed": password_changed,
         }));
     }
-    audit(&mut tx, now, &by, "contacts", Some(site_id), "replaced", Some(json!(before)), Some(json!(after)))
-        .await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "contacts",
+        Some(site_id),
+        "replaced",
+        Some(json!(before)),
+        Some(json!(after)),
+    )
+    .await?;
     bump_revision(&mut tx).await?;
     tx.commit().await.map_err(db)
 }
@@ -673,7 +731,17 @@ pub(crate) async fn set_revoking_code(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    audit(&mut tx, now, &by, "site", Some(site_id), "revoking code changed", None, None).await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "site",
+        Some(site_id),
+        "revoking code changed",
+        None,
+        None,
+    )
+    .await?;
     tx.commit().await.map_err(db)
 }
 
@@ -706,7 +774,11 @@ pub(crate) async fn set_test_mode(
     if done.rows_affected() == 0 {
         return Err(StoreError::NotFound);
     }
-    let action = if mode.until.is_some() { "test mode started" } else { "test mode ended" };
+    let action = if mode.until.is_some() {
+        "test mode started"
+    } else {
+        "test mode ended"
+    };
     audit(
         &mut tx,
         now,
@@ -761,12 +833,24 @@ pub(crate) async fn attach_transmitter(
 // --- secrets ---
 
 /// Where a secret lives: table, hash column, failure-count column, lock column, row id.
-fn secret_columns(which: SecretRef) -> (&'static str, &'static str, &'static str, &'static str, i64) {
+fn secret_columns(
+    which: SecretRef,
+) -> (&'static str, &'static str, &'static str, &'static str, i64) {
     match which {
-        SecretRef::Contact(id) => ("contacts", "password_hash", "failures", "locked_until_us", id),
-        SecretRef::RevokingCode(id) => {
-            ("sites", "revoking_code_hash", "revoking_failures", "revoking_locked_until_us", id)
-        }
+        SecretRef::Contact(id) => (
+            "contacts",
+            "password_hash",
+            "failures",
+            "locked_until_us",
+            id,
+        ),
+        SecretRef::RevokingCode(id) => (
+            "sites",
+            "revoking_code_hash",
+            "revoking_failures",
+            "revoking_locked_until_us",
+            id,
+        ),
         SecretRef::Staff(id) => ("staff", "password_hash", "failures", "locked_until_us", id),
     }
 }
@@ -881,7 +965,17 @@ pub(crate) async fn save_guard_company(
         .map_err(db)?
     };
     let action = if company.id > 0 { "updated" } else { "created" };
-    audit(&mut tx, now, &by, "guard_company", Some(id), action, None, Some(json!(company))).await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "guard_company",
+        Some(id),
+        action,
+        None,
+        Some(json!(company)),
+    )
+    .await?;
     tx.commit().await.map_err(db)?;
     Ok(id)
 }
@@ -915,8 +1009,17 @@ pub(crate) async fn add_key(
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    audit(&mut tx, now, &by, "key", Some(id), "received", None, Some(json!({ "label": label, "site_id": site_id, "storage": storage })))
-        .await?;
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "key",
+        Some(id),
+        "received",
+        None,
+        Some(json!({ "label": label, "site_id": site_id, "storage": storage })),
+    )
+    .await?;
     tx.commit().await.map_err(db)?;
     Ok(id)
 }
@@ -939,9 +1042,17 @@ pub(crate) async fn key_action(
         .ok_or(StoreError::NotFound)?;
     let key = key_row(&row)?;
     let next = action.apply(key.state).ok_or_else(|| {
-        StoreError::Conflict(format!("a key that is {} cannot be {}", key.state.as_str(), action.as_str()))
+        StoreError::Conflict(format!(
+            "a key that is {} cannot be {}",
+            key.state.as_str(),
+            action.as_str()
+        ))
     })?;
-    let holder = if next == KeyState::WithGuard { holder } else { String::new() };
+    let holder = if next == KeyState::WithGuard {
+        holder
+    } else {
+        String::new()
+    };
     sqlx::query("UPDATE keys SET state = $1, holder = $2 WHERE id = $3")
         .bind(next.as_str())
         .bind(&holder)
@@ -970,7 +1081,17 @@ pub(crate) async fn key_action(
                 .map_err(db)?;
         if let Some(incident) = incident {
             let detail = format!("{} {} {}", key.label, action.as_str(), holder);
-            log(&mut tx, incident, now, &by.name, "key", None, None, detail.trim()).await?;
+            log(
+                &mut tx,
+                incident,
+                now,
+                &by.name,
+                "key",
+                None,
+                None,
+                detail.trim(),
+            )
+            .await?;
         }
     }
     audit(
@@ -1104,7 +1225,11 @@ pub(crate) async fn create_session(
     Ok(())
 }
 
-pub(crate) async fn session(pool: &SqlitePool, token_hash: &str, now: UnixMicros) -> Result<Session> {
+pub(crate) async fn session(
+    pool: &SqlitePool,
+    token_hash: &str,
+    now: UnixMicros,
+) -> Result<Session> {
     let row = sqlx::query(
         "SELECT s.*, x.csrf, x.expires_at_us FROM sessions x JOIN staff s ON s.id = x.staff_id
          WHERE x.token_hash = $1 AND x.expires_at_us > $2",
@@ -1209,9 +1334,19 @@ async fn new_incident(
     Ok(id)
 }
 
-async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: UnixMicros) -> Result<Option<i64>> {
+async fn apply_change(
+    tx: &mut SqliteConnection,
+    change: EngineChange,
+    now: UnixMicros,
+) -> Result<Option<i64>> {
     match change {
-        EngineChange::Alarm { site_id, event, title, hold_until, runaway_zone } => {
+        EngineChange::Alarm {
+            site_id,
+            event,
+            title,
+            hold_until,
+            runaway_zone,
+        } => {
             let Some(open) = open_incident(tx, site_id).await? else {
                 return new_incident(tx, site_id, &event, &title, hold_until, runaway_zone, None)
                     .await
@@ -1221,14 +1356,16 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
             let priority: i64 = get(&open, "priority")?;
             add_event(tx, id, &event).await?;
             if i64::from(event.category.priority()) > priority {
-                sqlx::query("UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4")
-                    .bind(event.category.as_str())
-                    .bind(i64::from(event.category.priority()))
-                    .bind(&title)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
+                sqlx::query(
+                    "UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4",
+                )
+                .bind(event.category.as_str())
+                .bind(i64::from(event.category.priority()))
+                .bind(&title)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
                 log(tx, id, event.at, "system", "escalated", None, None, &title).await?;
             }
             if let Some(zone) = runaway_zone {
@@ -1240,19 +1377,38 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
-                    log(tx, id, event.at, "system", "runaway", None, None, &format!("zone {zone}")).await?;
+                    log(
+                        tx,
+                        id,
+                        event.at,
+                        "system",
+                        "runaway",
+                        None,
+                        None,
+                        &format!("zone {zone}"),
+                    )
+                    .await?;
                 }
             }
             Ok(Some(id))
         }
         EngineChange::Attach { site_id, event } => {
-            let Some(open) = open_incident(tx, site_id).await? else { return Ok(None) };
+            let Some(open) = open_incident(tx, site_id).await? else {
+                return Ok(None);
+            };
             let id: i64 = get(&open, "id")?;
             add_event(tx, id, &event).await?;
             Ok(Some(id))
         }
-        EngineChange::AuthorisedDisarm { site_id, event, by, message } => {
-            let Some(open) = open_incident(tx, site_id).await? else { return Ok(None) };
+        EngineChange::AuthorisedDisarm {
+            site_id,
+            event,
+            by,
+            message,
+        } => {
+            let Some(open) = open_incident(tx, site_id).await? else {
+                return Ok(None);
+            };
             let id: i64 = get(&open, "id")?;
             add_event(tx, id, &event).await?;
             let hold: Option<i64> = get(&open, "hold_until_us")?;
@@ -1268,18 +1424,52 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-                log(tx, id, event.at, "system", "closed", None, None, &format!("cancelled by {by} within the hold window")).await?;
+                log(
+                    tx,
+                    id,
+                    event.at,
+                    "system",
+                    "closed",
+                    None,
+                    None,
+                    &format!("cancelled by {by} within the hold window"),
+                )
+                .await?;
                 if let Some(message) = message {
                     enqueue(tx, &message, now).await?;
-                    log(tx, id, event.at, "system", "notified", None, None, &format!("SMS to {}", message.recipient)).await?;
+                    log(
+                        tx,
+                        id,
+                        event.at,
+                        "system",
+                        "notified",
+                        None,
+                        None,
+                        &format!("SMS to {}", message.recipient),
+                    )
+                    .await?;
                 }
             } else if within {
                 log(tx, id, event.at, "system", "note", None, None, &format!("disarmed by {by} within the hold window; the incident is taken, so it stays open")).await?;
             }
             Ok(Some(id))
         }
-        EngineChange::LinkLost { transmitter_id, site_id, event, title } => {
-            let id = new_incident(tx, site_id, &event, &title, None, None, Some(transmitter_id)).await?;
+        EngineChange::LinkLost {
+            transmitter_id,
+            site_id,
+            event,
+            title,
+        } => {
+            let id = new_incident(
+                tx,
+                site_id,
+                &event,
+                &title,
+                None,
+                None,
+                Some(transmitter_id),
+            )
+            .await?;
             sqlx::query(
                 "INSERT INTO link_state (transmitter_id, last_heard_us, missing, incident_id) VALUES ($1, 0, 1, $2)
                  ON CONFLICT (transmitter_id) DO UPDATE SET missing = 1, incident_id = excluded.incident_id",
@@ -1291,7 +1481,10 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
             .map_err(db)?;
             Ok(Some(id))
         }
-        EngineChange::LinkRestored { transmitter_id, event } => {
+        EngineChange::LinkRestored {
+            transmitter_id,
+            event,
+        } => {
             let incident: Option<Option<i64>> = sqlx::query_scalar(
                 "UPDATE link_state SET missing = 0 WHERE transmitter_id = $1 AND missing = 1 RETURNING incident_id",
             )
@@ -1299,9 +1492,21 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
             .fetch_optional(&mut *tx)
             .await
             .map_err(db)?;
-            let Some(Some(id)) = incident else { return Ok(None) };
+            let Some(Some(id)) = incident else {
+                return Ok(None);
+            };
             add_event(tx, id, &event).await?;
-            log(tx, id, event.at, "system", "restored", None, None, &event.text).await?;
+            log(
+                tx,
+                id,
+                event.at,
+                "system",
+                "restored",
+                None,
+                None,
+                &event.text,
+            )
+            .await?;
             Ok(Some(id))
         }
         EngineChange::Heard { transmitter_id, at } => {
@@ -1333,7 +1538,17 @@ async fn apply_change(tx: &mut SqliteConnection, change: EngineChange, now: Unix
                     .map_err(db)?,
             };
             if done.rows_affected() > 0 {
-                audit(tx, at, &Actor::system(), "test_mode", Some(site_id), "test mode ended", None, Some(json!({ "zone": zone }))).await?;
+                audit(
+                    tx,
+                    at,
+                    &Actor::system(),
+                    "test_mode",
+                    Some(site_id),
+                    "test mode ended",
+                    None,
+                    Some(json!({ "zone": zone })),
+                )
+                .await?;
                 bump_revision(tx).await?;
             }
             Ok(None)
@@ -1382,7 +1597,10 @@ pub(crate) async fn link_states(pool: &SqlitePool) -> Result<Vec<LinkState>> {
         .collect()
 }
 
-pub(crate) async fn expired_test_modes(pool: &SqlitePool, now: UnixMicros) -> Result<Vec<(i64, Option<u32>)>> {
+pub(crate) async fn expired_test_modes(
+    pool: &SqlitePool,
+    now: UnixMicros,
+) -> Result<Vec<(i64, Option<u32>)>> {
     let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
         "SELECT id, NULL FROM sites WHERE test_until_us <= $1
          UNION ALL SELECT site_id, number FROM alarm_points WHERE test_until_us <= $1",
@@ -1391,10 +1609,18 @@ pub(crate) async fn expired_test_modes(pool: &SqlitePool, now: UnixMicros) -> Re
     .fetch_all(pool)
     .await
     .map_err(db)?;
-    Ok(rows.into_iter().map(|(site, zone)| (site, u32_of(zone))).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(site, zone)| (site, u32_of(zone)))
+        .collect())
 }
 
-pub(crate) async fn point_alarms_since(pool: &SqlitePool, site_id: i64, zone: u32, since: UnixMicros) -> Result<u32> {
+pub(crate) async fn point_alarms_since(
+    pool: &SqlitePool,
+    site_id: i64,
+    zone: u32,
+    since: UnixMicros,
+) -> Result<u32> {
     let count: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
          WHERE e.zone = $1 AND e.at_us >= $2 AND i.site_id = $3 AND e.condition = 'new'
@@ -1447,7 +1673,11 @@ pub(crate) async fn queue(pool: &SqlitePool) -> Result<Vec<QueueItem>> {
     .collect()
 }
 
-pub(crate) async fn site_history(pool: &SqlitePool, site_id: i64, limit: u32) -> Result<Vec<QueueItem>> {
+pub(crate) async fn site_history(
+    pool: &SqlitePool,
+    site_id: i64,
+    limit: u32,
+) -> Result<Vec<QueueItem>> {
     sqlx::query(AssertSqlSafe(format!(
         "{QUEUE_SELECT} WHERE i.site_id = $1 ORDER BY i.id DESC LIMIT $2"
     )))
@@ -1479,7 +1709,8 @@ fn dispatch_row(row: &SqliteRow) -> Result<Dispatch> {
     })
 }
 
-const DISPATCH_SELECT: &str = "SELECT d.*, g.name AS company, s.name || ', ' || s.address AS site, i.title
+const DISPATCH_SELECT: &str =
+    "SELECT d.*, g.name AS company, s.name || ', ' || s.address AS site, i.title
     FROM dispatches d JOIN guard_companies g ON g.id = d.guard_company_id
     JOIN incidents i ON i.id = d.incident_id JOIN sites s ON s.id = i.site_id";
 
@@ -1492,27 +1723,28 @@ pub(crate) async fn incident(pool: &SqlitePool, id: i64) -> Result<IncidentDetai
         .ok_or(StoreError::NotFound)?;
     let state: String = get(&row, "state")?;
     let resolution: Option<String> = get(&row, "resolution")?;
-    let events = sqlx::query("SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at_us, id")
-        .bind(id)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(|r| {
-            let cat: String = get(r, "category")?;
-            let cond: String = get(r, "condition")?;
-            Ok(IncidentEvent {
-                signal_id: get(r, "signal_id")?,
-                at: UnixMicros(get(r, "at_us")?),
-                category: category(&cat),
-                condition: condition(&cond),
-                code: get(r, "code")?,
-                zone: u32_of(get(r, "zone")?),
-                user: u32_of(get(r, "user_number")?),
-                text: get(r, "text")?,
+    let events =
+        sqlx::query("SELECT * FROM incident_events WHERE incident_id = $1 ORDER BY at_us, id")
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|r| {
+                let cat: String = get(r, "category")?;
+                let cond: String = get(r, "condition")?;
+                Ok(IncidentEvent {
+                    signal_id: get(r, "signal_id")?,
+                    at: UnixMicros(get(r, "at_us")?),
+                    category: category(&cat),
+                    condition: condition(&cond),
+                    code: get(r, "code")?,
+                    zone: u32_of(get(r, "zone")?),
+                    user: u32_of(get(r, "user_number")?),
+                    text: get(r, "text")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
     let log = sqlx::query("SELECT * FROM incident_log WHERE incident_id = $1 ORDER BY id")
         .bind(id)
         .fetch_all(pool)
@@ -1531,17 +1763,23 @@ pub(crate) async fn incident(pool: &SqlitePool, id: i64) -> Result<IncidentDetai
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let dispatches = sqlx::query(AssertSqlSafe(format!("{DISPATCH_SELECT} WHERE d.incident_id = $1 ORDER BY d.id")))
-        .bind(id)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(dispatch_row)
-        .collect::<Result<Vec<_>>>()?;
+    let dispatches = sqlx::query(AssertSqlSafe(format!(
+        "{DISPATCH_SELECT} WHERE d.incident_id = $1 ORDER BY d.id"
+    )))
+    .bind(id)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(dispatch_row)
+    .collect::<Result<Vec<_>>>()?;
     Ok(IncidentDetail {
         item: queue_row(&row)?,
-        state: if state == "open" { IncidentState::Open } else { IncidentState::Closed },
+        state: if state == "open" {
+            IncidentState::Open
+        } else {
+            IncidentState::Closed
+        },
         taken_at: micros(get(&row, "taken_at_us")?),
         closed_at: micros(get(&row, "closed_at_us")?),
         resolution: resolution.as_deref().and_then(Resolution::parse),
@@ -1578,7 +1816,10 @@ pub(crate) async fn act(
     }
     let mine = owner.is_some() && owner == by.staff_id;
     let taken_by_other = || {
-        StoreError::Conflict(format!("taken by {}", owner_name.clone().unwrap_or_default()))
+        StoreError::Conflict(format!(
+            "taken by {}",
+            owner_name.clone().unwrap_or_default()
+        ))
     };
     let mut result = None;
     match action {
@@ -1608,8 +1849,12 @@ pub(crate) async fn act(
                     .await
                     .map_err(db)?;
             let (name, role) = target.ok_or(StoreError::NotFound)?;
-            if !Role::parse(&role).is_some_and(|r| r.may(vakt_core::centre::Permission::HandleAlarms)) {
-                return Err(StoreError::Conflict(format!("{name} does not handle alarms")));
+            if !Role::parse(&role)
+                .is_some_and(|r| r.may(vakt_core::centre::Permission::HandleAlarms))
+            {
+                return Err(StoreError::Conflict(format!(
+                    "{name} does not handle alarms"
+                )));
             }
             sqlx::query("UPDATE incidents SET owner_id = $1, taken_at_us = coalesce(taken_at_us, $2) WHERE id = $3")
                 .bind(to)
@@ -1618,8 +1863,21 @@ pub(crate) async fn act(
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-            let detail = format!("from {} to {name}", owner_name.unwrap_or_else(|| "-".into()));
-            log(&mut tx, id, now, &by.name, "reassigned", None, None, &detail).await?;
+            let detail = format!(
+                "from {} to {name}",
+                owner_name.unwrap_or_else(|| "-".into())
+            );
+            log(
+                &mut tx,
+                id,
+                now,
+                &by.name,
+                "reassigned",
+                None,
+                None,
+                &detail,
+            )
+            .await?;
         }
         other => {
             if owner.is_none() {
@@ -1629,15 +1887,43 @@ pub(crate) async fn act(
                 return Err(taken_by_other());
             }
             match other {
-                IncidentAction::Step { step, outcome, detail } => {
-                    log(&mut tx, id, now, &by.name, "step", Some(step), Some(outcome), &detail).await?;
+                IncidentAction::Step {
+                    step,
+                    outcome,
+                    detail,
+                } => {
+                    log(
+                        &mut tx,
+                        id,
+                        now,
+                        &by.name,
+                        "step",
+                        Some(step),
+                        Some(outcome),
+                        &detail,
+                    )
+                    .await?;
                 }
                 IncidentAction::Note(text) => {
                     log(&mut tx, id, now, &by.name, "note", None, None, &text).await?;
                 }
                 IncidentAction::PasswordCheck { contact, right } => {
-                    let outcome = if right { StepOutcome::Verified } else { StepOutcome::WrongPassword };
-                    log(&mut tx, id, now, &by.name, "password_check", None, Some(outcome), &contact).await?;
+                    let outcome = if right {
+                        StepOutcome::Verified
+                    } else {
+                        StepOutcome::WrongPassword
+                    };
+                    log(
+                        &mut tx,
+                        id,
+                        now,
+                        &by.name,
+                        "password_check",
+                        None,
+                        Some(outcome),
+                        &contact,
+                    )
+                    .await?;
                 }
                 IncidentAction::Dispatch { guard_company_id } => {
                     let company: Option<String> =
@@ -1688,14 +1974,16 @@ pub(crate) async fn act(
 }
 
 pub(crate) async fn dispatches_for(pool: &SqlitePool, company: i64) -> Result<Vec<Dispatch>> {
-    sqlx::query(AssertSqlSafe(format!("{DISPATCH_SELECT} WHERE d.guard_company_id = $1 ORDER BY d.id DESC LIMIT 200")))
-        .bind(company)
-        .fetch_all(pool)
-        .await
-        .map_err(db)?
-        .iter()
-        .map(dispatch_row)
-        .collect()
+    sqlx::query(AssertSqlSafe(format!(
+        "{DISPATCH_SELECT} WHERE d.guard_company_id = $1 ORDER BY d.id DESC LIMIT 200"
+    )))
+    .bind(company)
+    .fetch_all(pool)
+    .await
+    .map_err(db)?
+    .iter()
+    .map(dispatch_row)
+    .collect()
 }
 
 pub(crate) async fn update_dispatch(
@@ -1730,8 +2018,15 @@ pub(crate) async fn update_dispatch(
         DispatchState::Reported => "reported_at_us",
         DispatchState::Requested | DispatchState::Cancelled => "requested_at_us",
     };
-    let report_sql = if update.state == DispatchState::Reported { ", report = $3" } else { "" };
-    let time_sql = if matches!(update.state, DispatchState::Requested | DispatchState::Cancelled) {
+    let report_sql = if update.state == DispatchState::Reported {
+        ", report = $3"
+    } else {
+        ""
+    };
+    let time_sql = if matches!(
+        update.state,
+        DispatchState::Requested | DispatchState::Cancelled
+    ) {
         String::new()
     } else {
         format!(", {column} = $2")
@@ -1751,12 +2046,25 @@ pub(crate) async fn update_dispatch(
     } else {
         format!("{}: {}", update.state.as_str(), update.report)
     };
-    log(&mut tx, incident, now, &by.name, "dispatch_update", None, None, &detail).await?;
+    log(
+        &mut tx,
+        incident,
+        now,
+        &by.name,
+        "dispatch_update",
+        None,
+        None,
+        &detail,
+    )
+    .await?;
     tx.commit().await.map_err(db)?;
     Ok(incident)
 }
 
-pub(crate) async fn incident_times(pool: &SqlitePool, since: UnixMicros) -> Result<Vec<IncidentTimes>> {
+pub(crate) async fn incident_times(
+    pool: &SqlitePool,
+    since: UnixMicros,
+) -> Result<Vec<IncidentTimes>> {
     let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT opened_at_us, taken_at_us, closed_at_us FROM incidents WHERE opened_at_us >= $1",
     )
@@ -1842,7 +2150,11 @@ pub(crate) async fn claim_messages(
     rows.iter().map(message_row).collect()
 }
 
-pub(crate) async fn message_delivered(c: &mut SqliteConnection, id: i64, now: UnixMicros) -> Result<()> {
+pub(crate) async fn message_delivered(
+    c: &mut SqliteConnection,
+    id: i64,
+    now: UnixMicros,
+) -> Result<()> {
     sqlx::query("UPDATE outbox SET delivered_at_us = $1, claimed_until_us = NULL, last_error = NULL WHERE id = $2")
         .bind(now.0)
         .bind(id)

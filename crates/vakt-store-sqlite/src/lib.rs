@@ -24,17 +24,16 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
+use vakt_core::Category;
 use vakt_core::Clock;
 use vakt_core::UnixMicros;
 use vakt_core::centre::{KeyAction, Step};
-use vakt_core::Category;
 use vakt_store::{
     Actor, AlarmPoint, AuditEntry, Centre, Customer, Dispatch, DispatchUpdate, EngineChange,
-    GuardCompany, IncidentAction, IncidentDetail, IncidentTimes, KeyEvent, LinkState, NewContact,
-    NewCustomer, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef, SecretState,
-    Session, SiteDetail, SiteSummary, Staff, TestMode,
-    ImportOutcome, Journal, NewTransmitter, Receipt, Registry, SignalFilter, SignalRecord,
-    StoreError, StoredSignal, Transmitter,
+    GuardCompany, ImportOutcome, IncidentAction, IncidentDetail, IncidentTimes, Journal, KeyEvent,
+    LinkState, NewContact, NewCustomer, NewSite, NewStaff, NewTransmitter, OutboxMessage,
+    PanelUser, QueueItem, Receipt, Registry, SecretRef, SecretState, Session, SignalFilter,
+    SignalRecord, SiteDetail, SiteSummary, Staff, StoreError, StoredSignal, TestMode, Transmitter,
 };
 
 use crate::writer::Command;
@@ -276,9 +275,15 @@ impl Centre for SqliteStore {
         centre::customers(&self.readers).await
     }
 
-    async fn save_customer(&self, id: Option<i64>, customer: NewCustomer, by: &Actor) -> Result<i64, StoreError> {
+    async fn save_customer(
+        &self,
+        id: Option<i64>,
+        customer: NewCustomer,
+        by: &Actor,
+    ) -> Result<i64, StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_customer(c, id, customer, by, now))).await
+        self.job(move |c| Box::pin(centre::save_customer(c, id, customer, by, now)))
+            .await
     }
 
     async fn sites(&self) -> Result<Vec<SiteSummary>, StoreError> {
@@ -289,71 +294,179 @@ impl Centre for SqliteStore {
         centre::site(&self.readers, id).await
     }
 
-    async fn save_site(&self, id: Option<i64>, site: NewSite, by: &Actor) -> Result<i64, StoreError> {
+    async fn save_site(
+        &self,
+        id: Option<i64>,
+        site: NewSite,
+        by: &Actor,
+    ) -> Result<i64, StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_site(c, id, site, by, now))).await
+        self.job(move |c| Box::pin(centre::save_site(c, id, site, by, now)))
+            .await
     }
 
-    async fn save_points(&self, site_id: i64, points: Vec<AlarmPoint>, by: &Actor) -> Result<(), StoreError> {
+    async fn save_points(
+        &self,
+        site_id: i64,
+        points: Vec<AlarmPoint>,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_points(c, site_id, points, by, now))).await
+        self.job(move |c| Box::pin(centre::save_points(c, site_id, points, by, now)))
+            .await
     }
 
-    async fn save_panel_users(&self, site_id: i64, users: Vec<PanelUser>, by: &Actor) -> Result<(), StoreError> {
+    async fn save_panel_users(
+        &self,
+        site_id: i64,
+        users: Vec<PanelUser>,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_panel_users(c, site_id, users, by, now))).await
+        self.job(move |c| Box::pin(centre::save_panel_users(c, site_id, users, by, now)))
+            .await
     }
 
-    async fn save_contacts(&self, site_id: i64, contacts: Vec<NewContact>, by: &Actor) -> Result<(), StoreError> {
+    async fn save_contacts(
+        &self,
+        site_id: i64,
+        contacts: Vec<NewContact>,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_contacts(c, site_id, contacts, by, now))).await
+        self.job(move |c| Box::pin(centre::save_contacts(c, site_id, contacts, by, now)))
+            .await
     }
 
-    async fn save_instruction(&self, site_id: i64, category: Category, steps: Vec<Step>, by: &Actor) -> Result<(), StoreError> {
+    async fn save_instruction(
+        &self,
+        site_id: i64,
+        category: Category,
+        steps: Vec<Step>,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_instruction(c, site_id, category, steps, by, now))).await
+        self.job(move |c| {
+            Box::pin(centre::save_instruction(
+                c, site_id, category, steps, by, now,
+            ))
+        })
+        .await
     }
 
-    async fn set_revoking_code(&self, site_id: i64, hash: String, by: &Actor) -> Result<(), StoreError> {
+    async fn set_revoking_code(
+        &self,
+        site_id: i64,
+        hash: String,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::set_revoking_code(c, site_id, hash, by, now))).await
+        self.job(move |c| Box::pin(centre::set_revoking_code(c, site_id, hash, by, now)))
+            .await
     }
 
-    async fn set_test_mode(&self, site_id: i64, mode: TestMode, by: &Actor) -> Result<(), StoreError> {
+    async fn set_test_mode(
+        &self,
+        site_id: i64,
+        mode: TestMode,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::set_test_mode(c, site_id, mode, by, now))).await
+        self.job(move |c| Box::pin(centre::set_test_mode(c, site_id, mode, by, now)))
+            .await
     }
 
-    async fn attach_transmitter(&self, transmitter_id: i64, site_id: i64, by: &Actor) -> Result<(), StoreError> {
+    async fn attach_transmitter(
+        &self,
+        transmitter_id: i64,
+        site_id: i64,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::attach_transmitter(c, transmitter_id, site_id, by, now))).await
+        self.job(move |c| {
+            Box::pin(centre::attach_transmitter(
+                c,
+                transmitter_id,
+                site_id,
+                by,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn secret(&self, which: SecretRef) -> Result<SecretState, StoreError> {
         centre::secret(&self.readers, which).await
     }
 
-    async fn record_check(&self, which: SecretRef, right: bool, now: UnixMicros, failures_max: u32, lock_us: i64) -> Result<SecretState, StoreError> {
-        self.job(move |c| Box::pin(centre::record_check(c, which, right, now, failures_max, lock_us))).await
+    async fn record_check(
+        &self,
+        which: SecretRef,
+        right: bool,
+        now: UnixMicros,
+        failures_max: u32,
+        lock_us: i64,
+    ) -> Result<SecretState, StoreError> {
+        self.job(move |c| {
+            Box::pin(centre::record_check(
+                c,
+                which,
+                right,
+                now,
+                failures_max,
+                lock_us,
+            ))
+        })
+        .await
     }
 
     async fn guard_companies(&self) -> Result<Vec<GuardCompany>, StoreError> {
         centre::guard_companies(&self.readers).await
     }
 
-    async fn save_guard_company(&self, company: GuardCompany, by: &Actor) -> Result<i64, StoreError> {
+    async fn save_guard_company(
+        &self,
+        company: GuardCompany,
+        by: &Actor,
+    ) -> Result<i64, StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::save_guard_company(c, company, by, now))).await
+        self.job(move |c| Box::pin(centre::save_guard_company(c, company, by, now)))
+            .await
     }
 
-    async fn add_key(&self, site_id: i64, label: String, storage: String, by: &Actor) -> Result<i64, StoreError> {
+    async fn add_key(
+        &self,
+        site_id: i64,
+        label: String,
+        storage: String,
+        by: &Actor,
+    ) -> Result<i64, StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::add_key(c, site_id, label, storage, by, now))).await
+        self.job(move |c| Box::pin(centre::add_key(c, site_id, label, storage, by, now)))
+            .await
     }
 
-    async fn key_action(&self, key_id: i64, action: KeyAction, holder: String, dispatch_id: Option<i64>, by: &Actor) -> Result<(), StoreError> {
+    async fn key_action(
+        &self,
+        key_id: i64,
+        action: KeyAction,
+        holder: String,
+        dispatch_id: Option<i64>,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::key_action(c, key_id, action, holder, dispatch_id, by, now))).await
+        self.job(move |c| {
+            Box::pin(centre::key_action(
+                c,
+                key_id,
+                action,
+                holder,
+                dispatch_id,
+                by,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn key_events(&self, key_id: i64) -> Result<Vec<KeyEvent>, StoreError> {
@@ -362,7 +475,8 @@ impl Centre for SqliteStore {
 
     async fn create_staff(&self, staff: NewStaff, by: &Actor) -> Result<i64, StoreError> {
         let (by, now) = (by.clone(), self.clock.now());
-        self.job(move |c| Box::pin(centre::create_staff(c, staff, by, now))).await
+        self.job(move |c| Box::pin(centre::create_staff(c, staff, by, now)))
+            .await
     }
 
     async fn staff(&self) -> Result<Vec<Staff>, StoreError> {
@@ -373,8 +487,20 @@ impl Centre for SqliteStore {
         centre::staff_by_login(&self.readers, login).await
     }
 
-    async fn create_session(&self, token_hash: String, staff_id: i64, csrf: String, now: UnixMicros, expires_at: UnixMicros) -> Result<(), StoreError> {
-        self.job(move |c| Box::pin(centre::create_session(c, token_hash, staff_id, csrf, now, expires_at))).await
+    async fn create_session(
+        &self,
+        token_hash: String,
+        staff_id: i64,
+        csrf: String,
+        now: UnixMicros,
+        expires_at: UnixMicros,
+    ) -> Result<(), StoreError> {
+        self.job(move |c| {
+            Box::pin(centre::create_session(
+                c, token_hash, staff_id, csrf, now, expires_at,
+            ))
+        })
+        .await
     }
 
     async fn session(&self, token_hash: &str, now: UnixMicros) -> Result<Session, StoreError> {
@@ -383,26 +509,41 @@ impl Centre for SqliteStore {
 
     async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let token_hash = token_hash.to_owned();
-        self.job(move |c| Box::pin(centre::end_session(c, token_hash))).await
+        self.job(move |c| Box::pin(centre::end_session(c, token_hash)))
+            .await
     }
 
     async fn engine_cursor(&self) -> Result<i64, StoreError> {
         centre::engine_cursor(&self.readers).await
     }
 
-    async fn apply_engine(&self, cursor: i64, changes: Vec<EngineChange>, now: UnixMicros) -> Result<Vec<i64>, StoreError> {
-        self.job(move |c| Box::pin(centre::apply_engine(c, cursor, changes, now))).await
+    async fn apply_engine(
+        &self,
+        cursor: i64,
+        changes: Vec<EngineChange>,
+        now: UnixMicros,
+    ) -> Result<Vec<i64>, StoreError> {
+        self.job(move |c| Box::pin(centre::apply_engine(c, cursor, changes, now)))
+            .await
     }
 
     async fn link_states(&self) -> Result<Vec<LinkState>, StoreError> {
         centre::link_states(&self.readers).await
     }
 
-    async fn expired_test_modes(&self, now: UnixMicros) -> Result<Vec<(i64, Option<u32>)>, StoreError> {
+    async fn expired_test_modes(
+        &self,
+        now: UnixMicros,
+    ) -> Result<Vec<(i64, Option<u32>)>, StoreError> {
         centre::expired_test_modes(&self.readers, now).await
     }
 
-    async fn point_alarms_since(&self, site_id: i64, zone: u32, since: UnixMicros) -> Result<u32, StoreError> {
+    async fn point_alarms_since(
+        &self,
+        site_id: i64,
+        zone: u32,
+        since: UnixMicros,
+    ) -> Result<u32, StoreError> {
         centre::point_alarms_since(&self.readers, site_id, zone, since).await
     }
 
@@ -418,38 +559,80 @@ impl Centre for SqliteStore {
         centre::site_history(&self.readers, site_id, limit).await
     }
 
-    async fn act(&self, incident_id: i64, action: IncidentAction, by: &Actor, now: UnixMicros) -> Result<Option<i64>, StoreError> {
+    async fn act(
+        &self,
+        incident_id: i64,
+        action: IncidentAction,
+        by: &Actor,
+        now: UnixMicros,
+    ) -> Result<Option<i64>, StoreError> {
         let by = by.clone();
-        self.job(move |c| Box::pin(centre::act(c, incident_id, action, by, now))).await
+        self.job(move |c| Box::pin(centre::act(c, incident_id, action, by, now)))
+            .await
     }
 
     async fn dispatches_for(&self, guard_company_id: i64) -> Result<Vec<Dispatch>, StoreError> {
         centre::dispatches_for(&self.readers, guard_company_id).await
     }
 
-    async fn update_dispatch(&self, dispatch_id: i64, guard_company_id: i64, update: DispatchUpdate, by: &Actor, now: UnixMicros) -> Result<i64, StoreError> {
+    async fn update_dispatch(
+        &self,
+        dispatch_id: i64,
+        guard_company_id: i64,
+        update: DispatchUpdate,
+        by: &Actor,
+        now: UnixMicros,
+    ) -> Result<i64, StoreError> {
         let by = by.clone();
-        self.job(move |c| Box::pin(centre::update_dispatch(c, dispatch_id, guard_company_id, update, by, now))).await
+        self.job(move |c| {
+            Box::pin(centre::update_dispatch(
+                c,
+                dispatch_id,
+                guard_company_id,
+                update,
+                by,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn incident_times(&self, since: UnixMicros) -> Result<Vec<IncidentTimes>, StoreError> {
         centre::incident_times(&self.readers, since).await
     }
 
-    async fn audit(&self, entity: Option<String>, entity_id: Option<i64>, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+    async fn audit(
+        &self,
+        entity: Option<String>,
+        entity_id: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
         centre::audit_entries(&self.readers, entity, entity_id, limit).await
     }
 
-    async fn claim_messages(&self, now: UnixMicros, limit: u32, lease_us: i64) -> Result<Vec<OutboxMessage>, StoreError> {
-        self.job(move |c| Box::pin(centre::claim_messages(c, now, limit, lease_us))).await
+    async fn claim_messages(
+        &self,
+        now: UnixMicros,
+        limit: u32,
+        lease_us: i64,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.job(move |c| Box::pin(centre::claim_messages(c, now, limit, lease_us)))
+            .await
     }
 
     async fn message_delivered(&self, id: i64, now: UnixMicros) -> Result<(), StoreError> {
-        self.job(move |c| Box::pin(centre::message_delivered(c, id, now))).await
+        self.job(move |c| Box::pin(centre::message_delivered(c, id, now)))
+            .await
     }
 
-    async fn message_failed(&self, id: i64, error: String, retry_at: Option<UnixMicros>) -> Result<(), StoreError> {
-        self.job(move |c| Box::pin(centre::message_failed(c, id, error, retry_at))).await
+    async fn message_failed(
+        &self,
+        id: i64,
+        error: String,
+        retry_at: Option<UnixMicros>,
+    ) -> Result<(), StoreError> {
+        self.job(move |c| Box::pin(centre::message_failed(c, id, error, retry_at)))
+            .await
     }
 
     async fn messages(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {

@@ -44,6 +44,7 @@ fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
     let optional = |text: String| (!text.is_empty()).then_some(text);
     Ok(Transmitter {
         id: row.try_get("id").map_err(get_error)?,
+        site_id: row.try_get("site_id").map_err(get_error)?,
         spec: NewTransmitter {
             account: row.try_get("account").map_err(get_error)?,
             receiver: optional(row.try_get("receiver").map_err(get_error)?),

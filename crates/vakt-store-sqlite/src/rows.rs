@@ -28,9 +28,13 @@ pub async fn signals(
         query.push(" AND id > ").push_bind(after);
     }
     let limit = filter.limit.clamp(1, LIST_ROWS_MAX);
-    query
-        .push(" ORDER BY id DESC LIMIT ")
-        .push_bind(i64::from(limit));
+    // Paging forwards (after an id) reads oldest first, so no record is skipped.
+    let order = if filter.after_id.is_some() {
+        " ORDER BY id LIMIT "
+    } else {
+        " ORDER BY id DESC LIMIT "
+    };
+    query.push(order).push_bind(i64::from(limit));
     let rows = query.build().fetch_all(pool).await.map_err(unavailable)?;
     rows.iter()
         .map(signal)

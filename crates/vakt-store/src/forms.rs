@@ -58,7 +58,11 @@ impl Problem {
     /// The message in `lang`.
     #[must_use]
     pub fn message(&self, lang: &str) -> &str {
-        if lang.starts_with("sv") { &self.sv } else { &self.en }
+        if lang.starts_with("sv") {
+            &self.sv
+        } else {
+            &self.en
+        }
     }
 }
 
@@ -97,7 +101,10 @@ impl Problems {
                 format!("Högst {max} tecken ({chars} angivna)."),
             ));
         }
-        if value.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        if value
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             self.push(Problem::new(
                 field,
                 "control_characters",
@@ -223,7 +230,11 @@ impl Problems {
     /// # Errors
     /// The problems, when there are any.
     pub fn finish<T>(self, value: T) -> Result<T, Vec<Problem>> {
-        if self.0.is_empty() { Ok(value) } else { Err(self.0) }
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.0)
+        }
     }
 }
 
@@ -273,8 +284,9 @@ impl CustomerForm {
             }
         };
         let identity = match kind {
-            Some(CustomerKind::Private) => PersonalNumber::parse(self.identity.trim(), today)
-                .map(|n| n.as_str().to_owned()),
+            Some(CustomerKind::Private) => {
+                PersonalNumber::parse(self.identity.trim(), today).map(|n| n.as_str().to_owned())
+            }
             Some(CustomerKind::Business) => {
                 OrganisationNumber::parse(self.identity.trim()).map(|n| n.as_str().to_owned())
             }
@@ -417,7 +429,11 @@ pub fn validate_points(rows: &[PointForm]) -> Result<Vec<AlarmPoint>, Vec<Proble
             ));
             PointKind::Other
         });
-        let location = p.optional(&format!("points[{i}].location"), &row.location, NAME_CHARS_MAX);
+        let location = p.optional(
+            &format!("points[{i}].location"),
+            &row.location,
+            NAME_CHARS_MAX,
+        );
         points.push(AlarmPoint {
             number,
             name,
@@ -710,7 +726,12 @@ impl StaffForm {
         }
         let name = p.required("name", &self.name, NAME_CHARS_MAX);
         let role = Role::parse(self.role.trim()).unwrap_or_else(|| {
-            p.push(Problem::new("role", "role", "Choose a role.", "Välj en roll."));
+            p.push(Problem::new(
+                "role",
+                "role",
+                "Choose a role.",
+                "Välj en roll.",
+            ));
             Role::Operator
         });
         let guard_company_id = self.guard_company_id.trim().parse::<i64>().ok();
@@ -771,7 +792,9 @@ mod tests {
         };
         let customer = form.validate(TODAY);
         assert_eq!(
-            customer.as_ref().map(|c| (c.identity.as_str(), c.phone.as_str())),
+            customer
+                .as_ref()
+                .map(|c| (c.identity.as_str(), c.phone.as_str())),
             Ok(("19811218-9876", "+46701234567"))
         );
         let bad = CustomerForm {
@@ -836,7 +859,10 @@ mod tests {
         let problems = validate_contacts(&rows).err().unwrap_or_default();
         assert_eq!(
             codes(&problems),
-            vec![("contacts[0].hours", "hours"), ("contacts[0].password", "required")]
+            vec![
+                ("contacts[0].hours", "hours"),
+                ("contacts[0].password", "required")
+            ]
         );
     }
 }

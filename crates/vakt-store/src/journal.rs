@@ -161,7 +161,7 @@ pub struct SignalFilter {
     pub since: Option<UnixMicros>,
     /// Received before.
     pub until: Option<UnixMicros>,
-    /// Only records with a journal id above this (for paging forwards).
+    /// Only records with a journal id above this, oldest first (for paging forwards).
     pub after_id: Option<i64>,
     /// At most this many.
     pub limit: u32,

@@ -20,9 +20,9 @@ use vakt_core::{Category, UnixMicros};
 pub mod centre;
 pub mod forms;
 pub mod input;
-pub mod secret;
 pub mod journal;
 pub mod registry;
+pub mod secret;
 
 pub use centre::{
     Actor, AlarmPoint, AuditEntry, Contact, Customer, CustomerKind, Dispatch, DispatchUpdate,
@@ -62,7 +62,7 @@ pub trait Journal: Send + Sync + 'static {
         record: SignalRecord,
     ) -> impl Future<Output = Result<Receipt, StoreError>> + Send;
 
-    /// Lists records matching the filter, newest first.
+    /// Lists records matching the filter, newest first (oldest first with `after_id`).
     fn signals(
         &self,
         filter: &SignalFilter,
@@ -171,7 +171,10 @@ pub trait Centre: Send + Sync + 'static {
     // --- secrets ---
 
     /// A secret's hash and lock state.
-    fn secret(&self, which: SecretRef) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
+    fn secret(
+        &self,
+        which: SecretRef,
+    ) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
     /// Records a check: a success clears the failures; the `failures_max`-th failure in a
     /// row locks the secret until `now + lock_us`. Returns the state after.
     fn record_check(
@@ -186,7 +189,8 @@ pub trait Centre: Send + Sync + 'static {
     // --- guard companies and keys ---
 
     /// Every guard company.
-    fn guard_companies(&self) -> impl Future<Output = Result<Vec<GuardCompany>, StoreError>> + Send;
+    fn guard_companies(&self)
+    -> impl Future<Output = Result<Vec<GuardCompany>, StoreError>> + Send;
     /// Creates (`id` 0) or updates a guard company; returns its id.
     fn save_guard_company(
         &self,
@@ -211,7 +215,10 @@ pub trait Centre: Send + Sync + 'static {
         by: &Actor,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A key's custody log, oldest first.
-    fn key_events(&self, key_id: i64) -> impl Future<Output = Result<Vec<KeyEvent>, StoreError>> + Send;
+    fn key_events(
+        &self,
+        key_id: i64,
+    ) -> impl Future<Output = Result<Vec<KeyEvent>, StoreError>> + Send;
 
     // --- staff and sessions ---
 
@@ -224,7 +231,8 @@ pub trait Centre: Send + Sync + 'static {
     /// Every member of staff.
     fn staff(&self) -> impl Future<Output = Result<Vec<Staff>, StoreError>> + Send;
     /// A member of staff by login.
-    fn staff_by_login(&self, login: &str) -> impl Future<Output = Result<Staff, StoreError>> + Send;
+    fn staff_by_login(&self, login: &str)
+    -> impl Future<Output = Result<Staff, StoreError>> + Send;
     /// Starts a session.
     fn create_session(
         &self,
@@ -344,5 +352,8 @@ pub trait Centre: Send + Sync + 'static {
         retry_at: Option<UnixMicros>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// The outbox, newest first.
-    fn messages(&self, limit: u32) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
+    fn messages(
+        &self,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<OutboxMessage>, StoreError>> + Send;
 }

@@ -100,6 +100,8 @@ pub struct NewTransmitter {
 pub struct Transmitter {
     /// The registry id.
     pub id: i64,
+    /// The site it belongs to.
+    pub site_id: i64,
     /// Everything else.
     pub spec: NewTransmitter,
 }

@@ -1,0 +1,367 @@
+//! The alarm pipeline: every journalled signal becomes events on its site's incidents.
+//!
+//! The engine reads the journal forward from its cursor, decides what each event means with
+//! the pure [`rules`], and hands the store one batch of changes together with the new cursor,
+//! committed in one transaction: after a crash it resumes exactly after the last committed
+//! batch, so no signal is handled twice or skipped. It also owns the supervision deadlines
+//! (one ordered set for every transmitter, driven by this one task) and ends test modes that
+//! have run out. Every change to an incident is announced on [`Changes`] for the live queue.
+
+pub mod rules;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+use vakt_core::supervision::{Deadlines, Supervision};
+use vakt_core::{Category, Clock, Condition, UnixMicros};
+use vakt_store::{
+    Centre, EngineChange, EventNote, Journal, Registry, SignalFilter, StoreError, Verdict,
+};
+
+pub use rules::{Rules, SiteView};
+
+/// One hour, in microseconds: the runaway window.
+pub const RUNAWAY_WINDOW_US: i64 = 3_600 * 1_000_000;
+/// Most supervision misses raised in one pass.
+pub const MISSES_PER_PASS_MAX: usize = 1_000;
+
+/// How the engine runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// The alarm rules.
+    pub rules: Rules,
+    /// How often the journal is read for new signals, in milliseconds.
+    pub poll_ms: u64,
+    /// Most journal records handled in one batch.
+    pub batch_signals_max: u32,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            rules: Rules::default(),
+            poll_ms: 100,
+            batch_signals_max: 500,
+        }
+    }
+}
+
+/// Announces changed incidents (by id) to whoever shows them live.
+#[derive(Clone, Debug)]
+pub struct Changes(broadcast::Sender<i64>);
+
+impl Default for Changes {
+    fn default() -> Changes {
+        Changes(broadcast::channel(1024).0)
+    }
+}
+
+impl Changes {
+    /// Tells listeners that an incident changed.
+    pub fn announce(&self, incident_id: i64) {
+        let _ = self.0.send(incident_id);
+    }
+
+    /// Listens for changes.
+    #[must_use]
+    pub fn subscribe(&self) -> broadcast::Receiver<i64> {
+        self.0.subscribe()
+    }
+}
+
+/// An instant as the customer reads it: `HH:MM` in Europe/Stockholm.
+#[must_use]
+pub fn local_time(at: UnixMicros) -> String {
+    let Ok(timestamp) = jiff::Timestamp::from_microsecond(at.0) else {
+        return String::new();
+    };
+    match jiff::tz::TimeZone::get("Europe/Stockholm") {
+        Ok(zone) => timestamp.to_zoned(zone).strftime("%H:%M").to_string(),
+        Err(_) => format!("{} UTC", timestamp.strftime("%H:%M")),
+    }
+}
+
+struct Engine<S> {
+    store: S,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    changes: Changes,
+    revision: Option<i64>,
+    /// Transmitter → (site, supervision allowance in µs).
+    transmitters: HashMap<i64, (i64, i64)>,
+    sites: HashMap<i64, Arc<SiteView>>,
+    deadlines: Deadlines<i64>,
+    /// Misses found at start-up, raised by the first pass.
+    pending: Vec<Supervision<i64>>,
+    cursor: i64,
+}
+
+impl<S: Journal + Registry + Centre + Clone> Engine<S> {
+    async fn reload(&mut self, now: UnixMicros) -> Result<(), StoreError> {
+        let revision = self.store.registry_revision().await?;
+        if self.revision == Some(revision) {
+            return Ok(());
+        }
+        let grace_us = i64::from(self.config.rules.supervision_grace_s) * 1_000_000;
+        let transmitters = self.store.transmitters().await?;
+        let mut current = HashMap::with_capacity(transmitters.len());
+        for t in &transmitters {
+            let allowance = i64::from(t.spec.supervision_interval_s) * 1_000_000 + grace_us;
+            current.insert(t.id, (t.site_id, allowance));
+            if !self.transmitters.contains_key(&t.id) && self.revision.is_some() {
+                // Registered while running: supervise from now.
+                self.deadlines.heard(t.id, now, allowance);
+            }
+        }
+        for gone in self
+            .transmitters
+            .keys()
+            .filter(|id| !current.contains_key(id))
+        {
+            self.deadlines.forget(*gone);
+        }
+        let first = self.revision.is_none();
+        self.transmitters = current;
+        self.sites.clear();
+        self.revision = Some(revision);
+        if first {
+            self.start_supervision(now).await?;
+        }
+        Ok(())
+    }
+
+    /// Restores the deadlines from what the store remembers. Transmitters already declared
+    /// silent are marked missed without being raised again (so their return is noticed);
+    /// those that fell silent while Vakt was down are raised by the next pass.
+    async fn start_supervision(&mut self, now: UnixMicros) -> Result<(), StoreError> {
+        let states: HashMap<i64, vakt_store::LinkState> = self
+            .store
+            .link_states()
+            .await?
+            .into_iter()
+            .map(|s| (s.transmitter_id, s))
+            .collect();
+        for (&id, &(_, allowance)) in &self.transmitters {
+            let last = match states.get(&id) {
+                Some(state) if state.missing => UnixMicros(now.0 - allowance - 1),
+                Some(state) if state.last_heard.0 > 0 => state.last_heard,
+                _ => now,
+            };
+            self.deadlines.heard(id, last, allowance);
+        }
+        for report in self.deadlines.expire(now, usize::MAX) {
+            let Supervision::Missed { id, .. } = report else {
+                continue;
+            };
+            if !states.get(&id).is_some_and(|s| s.missing) {
+                self.pending.push(report);
+            }
+        }
+        Ok(())
+    }
+
+    async fn site(&mut self, site_id: i64) -> Result<Option<Arc<SiteView>>, StoreError> {
+        if let Some(view) = self.sites.get(&site_id) {
+            return Ok(Some(view.clone()));
+        }
+        match self.store.site(site_id).await {
+            Ok(detail) => {
+                let view = Arc::new(SiteView::of(&detail));
+                self.sites.insert(site_id, view.clone());
+                Ok(Some(view))
+            }
+            Err(StoreError::NotFound) => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Handles the next batch of journal records; returns how many were read.
+    async fn journal_pass(&mut self, now: UnixMicros) -> Result<usize, StoreError> {
+        let filter = SignalFilter {
+            after_id: Some(self.cursor),
+            limit: self.config.batch_signals_max,
+            ..SignalFilter::default()
+        };
+        let signals = self.store.signals(&filter).await?;
+        let Some(last) = signals.last().map(|s| s.id) else {
+            return Ok(0);
+        };
+        let mut changes = Vec::new();
+        let mut heard: HashMap<i64, UnixMicros> = HashMap::new();
+        let mut batch_alarms: HashMap<(i64, u32), u32> = HashMap::new();
+        for signal in &signals {
+            let record = &signal.record;
+            let Some(tid) = record.transmitter_id else {
+                continue;
+            };
+            if !matches!(record.verdict, Verdict::Accepted | Verdict::Duplicate) {
+                continue;
+            }
+            let Some(&(site_id, allowance)) = self.transmitters.get(&tid) else {
+                continue;
+            };
+            let at = record.received_at;
+            heard.insert(tid, at);
+            if let Some(Supervision::Restored { .. }) = self.deadlines.heard(tid, at, allowance) {
+                changes.push(EngineChange::LinkRestored {
+                    transmitter_id: tid,
+                    event: EventNote {
+                        signal_id: Some(signal.id),
+                        at,
+                        category: Category::Technical,
+                        condition: Condition::Restore,
+                        code: "link".into(),
+                        zone: None,
+                        user: None,
+                        text: String::new(),
+                    },
+                });
+            }
+            if record.verdict == Verdict::Duplicate || signal.duplicate_of.is_some() {
+                continue;
+            }
+            let Some(site) = self.site(site_id).await? else {
+                continue;
+            };
+            for event in &record.events {
+                let mut earlier = 0;
+                if let (true, Some(zone)) = (rules::is_alarm(event.category), event.zone) {
+                    let since = UnixMicros(at.0 - RUNAWAY_WINDOW_US);
+                    let stored = self.store.point_alarms_since(site_id, zone, since).await?;
+                    let in_batch = batch_alarms.entry((site_id, zone)).or_default();
+                    earlier = stored + *in_batch;
+                    *in_batch += 1;
+                }
+                let decided = rules::decide(
+                    &self.config.rules,
+                    signal.id,
+                    at,
+                    event,
+                    &site,
+                    earlier,
+                    &local_time(at),
+                );
+                changes.extend(decided);
+            }
+        }
+        changes.extend(
+            heard
+                .into_iter()
+                .map(|(transmitter_id, at)| EngineChange::Heard { transmitter_id, at }),
+        );
+        let count = signals.len();
+        self.commit(last, changes, now).await?;
+        self.cursor = last;
+        metrics::counter!("vakt_engine_signals_total").increment(count as u64);
+        Ok(count)
+    }
+
+    async fn commit(
+        &mut self,
+        cursor: i64,
+        changes: Vec<EngineChange>,
+        now: UnixMicros,
+    ) -> Result<(), StoreError> {
+        let touched = self.store.apply_engine(cursor, changes, now).await?;
+        for id in touched {
+            self.changes.announce(id);
+        }
+        Ok(())
+    }
+
+    async fn timers_pass(&mut self, now: UnixMicros) -> Result<(), StoreError> {
+        let mut changes = Vec::new();
+        let mut reports = std::mem::take(&mut self.pending);
+        reports.extend(self.deadlines.expire(now, MISSES_PER_PASS_MAX));
+        for report in reports {
+            let Supervision::Missed { id, deadline } = report else {
+                continue;
+            };
+            let Some(&(site_id, _)) = self.transmitters.get(&id) else {
+                continue;
+            };
+            changes.push(EngineChange::LinkLost {
+                transmitter_id: id,
+                site_id,
+                event: EventNote {
+                    signal_id: None,
+                    at: deadline,
+                    category: Category::Technical,
+                    condition: Condition::New,
+                    code: "link".into(),
+                    zone: None,
+                    user: None,
+                    text: String::new(),
+                },
+                title: String::new(),
+            });
+        }
+        for (site_id, zone) in self.store.expired_test_modes(now).await? {
+            changes.push(EngineChange::TestModeEnded {
+                site_id,
+                zone,
+                at: now,
+            });
+        }
+        if !changes.is_empty() {
+            self.commit(self.cursor, changes, now).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the engine until `shutdown`; store failures are logged and retried.
+pub async fn run<S>(
+    store: S,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    changes: Changes,
+    shutdown: CancellationToken,
+) where
+    S: Journal + Registry + Centre + Clone,
+{
+    let mut engine = Engine {
+        store,
+        clock,
+        config,
+        changes,
+        revision: None,
+        transmitters: HashMap::new(),
+        sites: HashMap::new(),
+        deadlines: Deadlines::new(),
+        pending: Vec::new(),
+        cursor: 0,
+    };
+    let poll = Duration::from_millis(config.poll_ms.max(10));
+    loop {
+        let outcome = async {
+            if engine.revision.is_none() {
+                engine.cursor = engine.store.engine_cursor().await?;
+            }
+            let now = engine.clock.now();
+            engine.reload(now).await?;
+            let read = engine.journal_pass(now).await?;
+            engine.timers_pass(engine.clock.now()).await?;
+            Ok::<usize, StoreError>(read)
+        }
+        .await;
+        let full = match outcome {
+            Ok(read) => read >= engine.config.batch_signals_max as usize,
+            Err(StoreError::Closed) => return,
+            Err(error) => {
+                tracing::error!(%error, "the engine could not finish a pass; retrying");
+                false
+            }
+        };
+        if full {
+            continue;
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(poll) => {}
+        }
+    }
+}
