@@ -2065,8 +2065,8 @@ pub(crate) async fn incident_times(
     pool: &SqlitePool,
     since: UnixMicros,
 ) -> Result<Vec<IncidentTimes>> {
-    let rows: Vec<(i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-        "SELECT opened_at_us, taken_at_us, closed_at_us FROM incidents WHERE opened_at_us >= $1",
+    let rows: Vec<(Option<i64>, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+        "SELECT owner_id, opened_at_us, taken_at_us, closed_at_us FROM incidents WHERE opened_at_us >= $1",
     )
     .bind(since.0)
     .fetch_all(pool)
@@ -2074,7 +2074,8 @@ pub(crate) async fn incident_times(
     .map_err(db)?;
     Ok(rows
         .into_iter()
-        .map(|(opened, taken, closed)| IncidentTimes {
+        .map(|(owner_id, opened, taken, closed)| IncidentTimes {
+            owner_id,
             opened_at: UnixMicros(opened),
             taken_at: micros(taken),
             closed_at: micros(closed),

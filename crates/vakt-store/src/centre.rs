@@ -717,6 +717,8 @@ pub struct LinkState {
 /// The dashboard's raw figures: per incident, when it opened, was taken and closed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct IncidentTimes {
+    /// Who took it.
+    pub owner_id: Option<i64>,
     /// Opened.
     pub opened_at: UnixMicros,
     /// Taken.

@@ -1,8 +1,14 @@
-//! Vakt over HTTP: health, metrics and the JSON API (`/api/v1`).
+//! Vakt over HTTP: the operator console, health, metrics and the JSON API (`/api/v1`).
 //!
 //! Handlers are thin: they parse the request into typed values, call the store through its
 //! traits and render JSON. Errors carry a stable code and a message in Swedish and English.
 //! The API is protected by a bearer token from the configuration, compared in constant time.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod dashboard;
+pub mod i18n;
 
 use std::sync::Arc;
 
@@ -12,13 +18,23 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
-use vakt_core::UnixMicros;
-use vakt_store::{Journal, Registry, SignalFilter, StoreError, Transmitter, TransmitterInput};
+use vakt_core::identity::CivilDate;
+use vakt_core::{Clock, UnixMicros};
+use vakt_store::forms::{Problem, StaffForm};
+use vakt_store::secret::SecretHasher;
+use vakt_store::{
+    Actor, Centre, Journal, NewStaff, Registry, SecretRef, SignalFilter, StoreError, Transmitter,
+    TransmitterInput,
+};
 
 /// Longest page of signals the API returns.
 pub const SIGNALS_PAGE_MAX: u32 = 1_000;
 /// Largest request body accepted, in bytes.
 pub const BODY_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Everything the web side asks of the store.
+pub trait Store: Journal + Registry + Centre + Clone {}
+impl<S: Journal + Registry + Centre + Clone> Store for S {}
 
 /// What the web side needs.
 pub struct WebState<S> {
@@ -28,6 +44,123 @@ pub struct WebState<S> {
     pub api_token: String,
     /// Renders the Prometheus metrics text.
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
+    /// Hashes and checks passwords and codes.
+    pub hasher: SecretHasher,
+    /// Sessions and lockout.
+    pub security: auth::SecurityConfig,
+    /// Where incident changes are announced.
+    pub changes: vakt_engine::Changes,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl<S: Store> WebState<S> {
+    /// The signed-in member of staff.
+    ///
+    /// # Errors
+    /// When nobody is signed in.
+    pub async fn me(&self, headers: &HeaderMap) -> Result<auth::Me, auth::Refusal> {
+        auth::me(&self.store, headers, self.clock.now()).await
+    }
+}
+
+/// The outcome of checking a secret someone said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// It matches.
+    Right,
+    /// It does not.
+    Wrong,
+    /// Too many failures: not checked.
+    Locked,
+    /// No secret is set.
+    NotSet,
+}
+
+/// Checks a secret, counting failures and locking after too many.
+///
+/// # Errors
+/// When the store fails.
+pub async fn verify_secret<S: Store>(
+    state: &WebState<S>,
+    which: SecretRef,
+    said: &str,
+    now: UnixMicros,
+) -> Result<Check, StoreError> {
+    let secret = state.store.secret(which).await?;
+    if secret.locked_until.is_some_and(|t| t > now) {
+        return Ok(Check::Locked);
+    }
+    let Some(hash) = secret.hash else {
+        return Ok(Check::NotSet);
+    };
+    let right = state.hasher.verify(said, &hash);
+    let lock_us = i64::from(state.security.lock_s) * 1_000_000;
+    let after = state
+        .store
+        .record_check(which, right, now, state.security.failures_max, lock_us)
+        .await?;
+    Ok(match (right, after.locked_until.is_some_and(|t| t > now)) {
+        (true, _) => Check::Right,
+        (false, true) => Check::Locked,
+        (false, false) => Check::Wrong,
+    })
+}
+
+/// Today's civil date in Sweden, for checking personal numbers.
+#[must_use]
+pub fn today(now: UnixMicros) -> CivilDate {
+    let fallback = CivilDate { year: 2000, month: 1, day: 1 };
+    let Ok(timestamp) = jiff::Timestamp::from_microsecond(now.0) else {
+        return fallback;
+    };
+    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC);
+    let date = timestamp.to_zoned(zone).date();
+    CivilDate {
+        year: i32::from(date.year()),
+        month: u32::try_from(date.month()).unwrap_or(1),
+        day: u32::try_from(date.day()).unwrap_or(1),
+    }
+}
+
+/// Validates and creates a member of staff (the console's form, the API and the CLI).
+///
+/// # Errors
+/// The problems with the input, or a conflict as a problem.
+pub async fn create_staff<S: Store>(
+    state: &WebState<S>,
+    form: &StaffForm,
+    by: &Actor,
+) -> Result<i64, Vec<Problem>> {
+    let valid = form.validate()?;
+    let store_problem = |error: StoreError| match error {
+        StoreError::Conflict(_) => vec![Problem::new(
+            "login",
+            "duplicate",
+            "That login is taken.",
+            "Inloggningsnamnet är upptaget.",
+        )],
+        other => vec![Problem::new("", "unavailable", other.to_string(), other.to_string())],
+    };
+    let password_hash = state
+        .hasher
+        .hash(&valid.password)
+        .map_err(|e| vec![Problem::new("password", "hash", e.to_string(), e.to_string())])?;
+    state
+        .store
+        .create_staff(
+            NewStaff {
+                login: valid.login,
+                name: valid.name,
+                role: valid.role,
+                guard_company_id: valid.guard_company_id,
+                language: valid.language,
+                password_hash,
+            },
+            by,
+        )
+        .await
+        .map_err(store_problem)
 }
 
 impl<S> std::fmt::Debug for WebState<S> {
@@ -45,11 +178,11 @@ pub struct ApiError {
     code: &'static str,
     en: String,
     sv: String,
-    details: serde_json::Value,
+    pub(crate) details: serde_json::Value,
 }
 
 impl ApiError {
-    fn new(
+    pub(crate) fn new(
         status: StatusCode,
         code: &'static str,
         en: impl Into<String>,
@@ -73,7 +206,7 @@ impl ApiError {
         )
     }
 
-    fn bad_request(en: impl Into<String>, sv: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(en: impl Into<String>, sv: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", en, sv)
     }
 }
@@ -126,11 +259,10 @@ impl IntoResponse for ApiError {
 }
 
 /// The router for a store.
-pub fn router<S>(state: Arc<WebState<S>>) -> Router
-where
-    S: Journal + Registry + Clone,
-{
+pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
     Router::new()
+        .merge(console::routes::<S>())
+        .merge(api::routes::<S>())
         .route("/healthz", get(healthz::<S>))
         .route("/metrics", get(metrics::<S>))
         .route("/api/v1/signals", get(signals::<S>))
@@ -139,23 +271,49 @@ where
             get(list_transmitters::<S>).post(import_transmitters::<S>),
         )
         .route("/api/v1/transmitters/{id}", delete(delete_transmitter::<S>))
-        .fallback(|| async {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "No such page.",
-                "Sidan finns inte.",
-            )
+        .fallback(|uri: axum::http::Uri, headers: HeaderMap| async move {
+            if uri.path().starts_with("/api/") {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "No such page.",
+                    "Sidan finns inte.",
+                )
+                .into_response()
+            } else {
+                let lang = auth::request_lang(&headers);
+                (
+                    StatusCode::NOT_FOUND,
+                    axum::response::Html(console::message_page(lang, lang.t("not_found"))),
+                )
+                    .into_response()
+            }
         })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
 
-fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
+/// Headers every response carries: no framing, no sniffing, scripts only from Vakt itself.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+        ),
+    );
+    response
+}
+
+pub(crate) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -169,7 +327,7 @@ fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError
     Ok(())
 }
 
-async fn healthz<S: Journal + Registry + Clone>(State(state): State<Arc<WebState<S>>>) -> Response {
+async fn healthz<S: Store>(State(state): State<Arc<WebState<S>>>) -> Response {
     match state.store.registry_revision().await {
         Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
         Err(error) => (
@@ -210,7 +368,7 @@ fn instant(field: &str, text: Option<&str>) -> Result<Option<UnixMicros>, ApiErr
     Ok(Some(UnixMicros(parsed.as_microsecond())))
 }
 
-async fn signals<S: Journal + Registry + Clone>(
+async fn signals<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
     query: Result<Query<SignalsQuery>, axum::extract::rejection::QueryRejection>,
@@ -265,7 +423,7 @@ pub fn transmitter_json(transmitter: &Transmitter) -> serde_json::Value {
     })
 }
 
-async fn list_transmitters<S: Journal + Registry + Clone>(
+async fn list_transmitters<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -275,7 +433,7 @@ async fn list_transmitters<S: Journal + Registry + Clone>(
     Ok(Json(serde_json::json!({ "transmitters": items })).into_response())
 }
 
-async fn import_transmitters<S: Journal + Registry + Clone>(
+async fn import_transmitters<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
     body: Result<Json<Vec<TransmitterInput>>, axum::extract::rejection::JsonRejection>,
@@ -329,7 +487,7 @@ async fn import_transmitters<S: Journal + Registry + Clone>(
         .into_response())
 }
 
-async fn delete_transmitter<S: Journal + Registry + Clone>(
+async fn delete_transmitter<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
     Path(id): Path<i64>,
@@ -343,14 +501,11 @@ async fn delete_transmitter<S: Journal + Registry + Clone>(
 ///
 /// # Errors
 /// When the server fails.
-pub async fn serve<S>(
+pub async fn serve<S: Store>(
     listener: tokio::net::TcpListener,
     state: Arc<WebState<S>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()>
-where
-    S: Journal + Registry + Clone,
-{
+) -> std::io::Result<()> {
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await

@@ -1,0 +1,335 @@
+//! Who is asking: sessions, sign-in with lockout, CSRF tokens and the route table by role.
+//!
+//! A session is a random token in an HTTP-only, SameSite=Strict cookie (Secure unless turned
+//! off for plain-HTTP development); the database keeps only its SHA-256. Every form carries
+//! the session's CSRF token and every POST checks it. Every handler names the permission it
+//! needs; [`ROUTES`] lists them all so a test can call each route as each role.
+
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use vakt_core::UnixMicros;
+use vakt_core::centre::{Permission, Role};
+use vakt_store::secret::{new_token, token_hash};
+use vakt_store::{Centre, SecretRef, Staff, StoreError};
+
+use crate::i18n::Lang;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "vakt_session";
+/// The language cookie's name.
+pub const LANG_COOKIE: &str = "vakt_lang";
+
+/// How sign-in and secrets are guarded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SecurityConfig {
+    /// Mark cookies Secure (HTTPS only).
+    pub secure_cookies: bool,
+    /// How long a session lasts, in hours.
+    pub session_hours: u32,
+    /// Failures in a row that lock a password or code.
+    pub failures_max: u32,
+    /// How long a lock lasts, in seconds.
+    pub lock_s: u32,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> SecurityConfig {
+        SecurityConfig {
+            secure_cookies: true,
+            session_hours: 12,
+            failures_max: 5,
+            lock_s: 900,
+        }
+    }
+}
+
+/// What a route needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone.
+    Public,
+    /// Any signed-in member of staff.
+    SignedIn,
+    /// A permission.
+    Permission(Permission),
+}
+
+/// One route of the console, for the role test.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// GET or POST.
+    pub method: &'static str,
+    /// The path, with `{id}` where an id goes.
+    pub path: &'static str,
+    /// What it needs.
+    pub need: Need,
+}
+
+const fn route(method: &'static str, path: &'static str, need: Need) -> RouteSpec {
+    RouteSpec { method, path, need }
+}
+
+use Need::{Permission as P, Public, SignedIn};
+
+/// Every console route and what it needs.
+pub const ROUTES: &[RouteSpec] = &[
+    route("GET", "/login", Public),
+    route("POST", "/login", Public),
+    route("POST", "/logout", SignedIn),
+    route("GET", "/", SignedIn),
+    route("GET", "/queue", P(Permission::HandleAlarms)),
+    route("GET", "/queue/rows", P(Permission::HandleAlarms)),
+    route("GET", "/queue/events", P(Permission::HandleAlarms)),
+    route("GET", "/incidents/{id}", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/take", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/reassign", P(Permission::Reassign)),
+    route("POST", "/incidents/{id}/step", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/verify", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/note", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/dispatch", P(Permission::HandleAlarms)),
+    route("POST", "/incidents/{id}/key", P(Permission::ManageKeys)),
+    route("POST", "/incidents/{id}/close", P(Permission::HandleAlarms)),
+    route("GET", "/sites", P(Permission::ViewSites)),
+    route("GET", "/sites/new", P(Permission::EditRegistry)),
+    route("POST", "/sites/new", P(Permission::EditRegistry)),
+    route("GET", "/sites/{id}", P(Permission::ViewSites)),
+    route("POST", "/sites/{id}", P(Permission::EditRegistry)),
+    route("POST", "/sites/{id}/points", P(Permission::EditRegistry)),
+    route("POST", "/sites/{id}/users", P(Permission::EditRegistry)),
+    route("POST", "/sites/{id}/contacts", P(Permission::EditRegistry)),
+    route("POST", "/sites/{id}/instruction", P(Permission::EditInstructions)),
+    route("POST", "/sites/{id}/revoking-code", P(Permission::EditRegistry)),
+    route("POST", "/sites/{id}/test-mode", P(Permission::SetTestMode)),
+    route("POST", "/sites/{id}/keys", P(Permission::ManageKeys)),
+    route("GET", "/customers", P(Permission::ViewSites)),
+    route("POST", "/customers", P(Permission::EditRegistry)),
+    route("GET", "/guard", P(Permission::GuardWork)),
+    route("POST", "/guard/dispatches/{id}", P(Permission::GuardWork)),
+    route("GET", "/admin/staff", P(Permission::ManageStaff)),
+    route("POST", "/admin/staff", P(Permission::ManageStaff)),
+    route("GET", "/admin/guard-companies", P(Permission::ManageStaff)),
+    route("POST", "/admin/guard-companies", P(Permission::ManageStaff)),
+    route("GET", "/audit", P(Permission::ViewAudit)),
+    route("GET", "/dashboard", P(Permission::ViewDashboard)),
+];
+
+/// A signed-in member of staff.
+#[derive(Clone, Debug)]
+pub struct Me {
+    /// Who.
+    pub staff: Staff,
+    /// The session's form token.
+    pub csrf: String,
+    /// The language pages are shown in.
+    pub lang: Lang,
+}
+
+impl Me {
+    /// Whether this person may do `permission`.
+    #[must_use]
+    pub fn may(&self, permission: Permission) -> bool {
+        self.staff.role.may(permission)
+    }
+
+    /// Requires a permission.
+    ///
+    /// # Errors
+    /// `Forbidden` when the role lacks it.
+    pub fn require(&self, permission: Permission) -> Result<(), Refusal> {
+        if self.may(permission) {
+            Ok(())
+        } else {
+            Err(Refusal::Forbidden(self.lang))
+        }
+    }
+
+    /// Checks a form's CSRF token.
+    ///
+    /// # Errors
+    /// `Forbidden` when it is missing or wrong.
+    pub fn check_csrf(&self, presented: &str) -> Result<(), Refusal> {
+        if crate::constant_time_equal(presented.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(Refusal::BadCsrf(self.lang))
+        }
+    }
+}
+
+/// Why a request was refused before its handler ran.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Not signed in: go to the sign-in page.
+    SignIn,
+    /// Signed in but not allowed.
+    Forbidden(Lang),
+    /// The form's token is wrong.
+    BadCsrf(Lang),
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::SignIn => Redirect::to("/login").into_response(),
+            Refusal::Forbidden(lang) => (
+                StatusCode::FORBIDDEN,
+                axum::response::Html(crate::console::message_page(lang, lang.t("forbidden"))),
+            )
+                .into_response(),
+            Refusal::BadCsrf(lang) => (
+                StatusCode::FORBIDDEN,
+                axum::response::Html(crate::console::message_page(
+                    lang,
+                    match lang {
+                        Lang::Sv => "Formuläret har gått ut. Ladda om sidan och försök igen.",
+                        Lang::En => "The form has expired. Reload the page and try again.",
+                    },
+                )),
+            )
+                .into_response(),
+            Refusal::Store(error) => crate::console::store_error_page(Lang::Sv, &error),
+        }
+    }
+}
+
+/// A cookie's value from the request.
+#[must_use]
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The language for a request: the cookie, then the browser's preference, then Swedish.
+#[must_use]
+pub fn request_lang(headers: &HeaderMap) -> Lang {
+    if let Some(lang) = cookie(headers, LANG_COOKIE) {
+        return Lang::parse(lang);
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map_or(Lang::Sv, Lang::parse)
+}
+
+/// The signed-in member of staff behind the request's session cookie.
+///
+/// # Errors
+/// `SignIn` when there is no valid session.
+pub async fn me<S: Centre>(store: &S, headers: &HeaderMap, now: UnixMicros) -> Result<Me, Refusal> {
+    let token = cookie(headers, SESSION_COOKIE).ok_or(Refusal::SignIn)?;
+    match store.session(&token_hash(token), now).await {
+        Ok(session) => {
+            let lang = cookie(headers, LANG_COOKIE)
+                .map_or_else(|| Lang::parse(&session.staff.language), Lang::parse);
+            Ok(Me {
+                staff: session.staff,
+                csrf: session.csrf,
+                lang,
+            })
+        }
+        Err(StoreError::NotFound) => Err(Refusal::SignIn),
+        Err(error) => Err(Refusal::Store(error)),
+    }
+}
+
+/// The outcome of a sign-in attempt.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the cookie to set.
+    Ok {
+        /// The `Set-Cookie` value.
+        cookie: String,
+        /// Who signed in.
+        staff: Staff,
+    },
+    /// Wrong login or password.
+    Wrong,
+    /// Locked after too many failures.
+    Locked,
+}
+
+/// Checks a login and password and starts a session.
+///
+/// # Errors
+/// When the store fails.
+pub async fn sign_in<S: Centre>(
+    store: &S,
+    hasher: &vakt_store::secret::SecretHasher,
+    security: SecurityConfig,
+    login: &str,
+    password: &str,
+    now: UnixMicros,
+) -> Result<SignIn, StoreError> {
+    let staff = match store.staff_by_login(login.trim()).await {
+        Ok(staff) => staff,
+        Err(StoreError::NotFound) => {
+            // Spend the same time as a real check, so a wrong login looks like a wrong password.
+            let _ = hasher.verify(password, "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
+            return Ok(SignIn::Wrong);
+        }
+        Err(error) => return Err(error),
+    };
+    let which = SecretRef::Staff(staff.id);
+    let state = store.secret(which).await?;
+    if state.locked_until.is_some_and(|t| t > now) {
+        return Ok(SignIn::Locked);
+    }
+    let right = state
+        .hash
+        .as_deref()
+        .is_some_and(|hash| hasher.verify(password, hash));
+    let lock_us = i64::from(security.lock_s) * 1_000_000;
+    let after = store
+        .record_check(which, right, now, security.failures_max, lock_us)
+        .await?;
+    if !right {
+        return Ok(if after.locked_until.is_some_and(|t| t > now) {
+            SignIn::Locked
+        } else {
+            SignIn::Wrong
+        });
+    }
+    let token = new_token();
+    let expires = now.add_micros(i64::from(security.session_hours) * 3_600 * 1_000_000);
+    store
+        .create_session(token_hash(&token), staff.id, new_token(), now, expires)
+        .await?;
+    let secure = if security.secure_cookies { "; Secure" } else { "" };
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        u64::from(security.session_hours) * 3_600
+    );
+    Ok(SignIn::Ok { cookie, staff })
+}
+
+/// The cookie that ends a session in the browser.
+#[must_use]
+pub fn clear_cookie(security: SecurityConfig) -> String {
+    let secure = if security.secure_cookies { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
+}
+
+/// The start page for a role.
+#[must_use]
+pub fn home(role: Role) -> &'static str {
+    match role {
+        Role::Guard => "/guard",
+        Role::CustomerService | Role::Technician => "/sites",
+        Role::Billing => "/",
+        Role::Operator | Role::Lead | Role::Admin => "/queue",
+    }
+}
+
+/// Whether a route method is a form post.
+#[must_use]
+pub fn is_post(method: &Method) -> bool {
+    method == Method::POST
+}
