@@ -17,7 +17,7 @@ use vakt_core::{Clock, UnixMicros};
 use vakt_store::{Centre, OutboxMessage, StoreError};
 
 /// How messages leave Vakt.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotifyConfig {
     /// The SMS gateway's URL: Vakt POSTs `{"to": "+46…", "message": "…"}` as JSON. Empty
@@ -41,18 +41,19 @@ pub struct NotifyConfig {
     pub timeout_s: u32,
 }
 
-impl NotifyConfig {
-    /// The defaults, with no gateway or relay.
-    #[must_use]
-    pub fn new() -> NotifyConfig {
+impl Default for NotifyConfig {
+    /// No gateway or relay; retries every 5 s, doubling, 8 attempts.
+    fn default() -> NotifyConfig {
         NotifyConfig {
+            sms_gateway_url: String::new(),
+            sms_gateway_token: String::new(),
             sms_sender: "Vakt".into(),
+            smtp_relay: String::new(),
             email_from: "larmcentralen@vakt.invalid".into(),
             poll_ms: 500,
             attempts_max: 8,
             retry_base_s: 5,
             timeout_s: 10,
-            ..NotifyConfig::default()
         }
     }
 }
@@ -220,7 +221,7 @@ mod tests {
 
     #[test]
     fn retries_back_off_and_stop() {
-        let config = NotifyConfig::new();
+        let config = NotifyConfig::default();
         let now = UnixMicros(0);
         assert_eq!(retry_at(&config, 1, now), Some(UnixMicros(5_000_000)));
         assert_eq!(retry_at(&config, 2, now), Some(UnixMicros(10_000_000)));

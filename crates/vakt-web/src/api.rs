@@ -28,29 +28,47 @@ type Answer = Result<Response, ApiError>;
 /// The API's routes.
 pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
     Router::new()
-        .route("/api/v1/customers", get(customers::<S>).post(create_customer::<S>))
+        .route(
+            "/api/v1/customers",
+            get(customers::<S>).post(create_customer::<S>),
+        )
         .route("/api/v1/sites", get(sites::<S>).post(create_site::<S>))
         .route("/api/v1/sites/{id}", get(site::<S>))
         .route("/api/v1/sites/{id}/points", put(points::<S>))
         .route("/api/v1/sites/{id}/users", put(users::<S>))
         .route("/api/v1/sites/{id}/contacts", put(contacts::<S>))
-        .route("/api/v1/sites/{id}/instructions/{category}", put(instruction::<S>))
+        .route(
+            "/api/v1/sites/{id}/instructions/{category}",
+            put(instruction::<S>),
+        )
         .route("/api/v1/transmitters/{id}/site", put(attach::<S>))
-        .route("/api/v1/guard-companies", get(companies::<S>).post(create_company::<S>))
+        .route(
+            "/api/v1/guard-companies",
+            get(companies::<S>).post(create_company::<S>),
+        )
         .route("/api/v1/staff", axum::routing::post(create_staff::<S>))
         .route("/api/v1/incidents", get(incidents::<S>))
         .route("/api/v1/incidents/{id}", get(incident::<S>))
 }
 
 fn api_actor() -> Actor {
-    Actor { staff_id: None, name: "api".into() }
+    Actor {
+        staff_id: None,
+        name: "api".into(),
+    }
 }
 
 fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(v)| v).map_err(|rejection| {
         ApiError::bad_request(
-            format!("The body is not the expected JSON: {}", rejection.body_text()),
-            format!("Innehållet är inte den väntade JSON-formen: {}", rejection.body_text()),
+            format!(
+                "The body is not the expected JSON: {}",
+                rejection.body_text()
+            ),
+            format!(
+                "Innehållet är inte den väntade JSON-formen: {}",
+                rejection.body_text()
+            ),
         )
     })
 }
@@ -75,10 +93,18 @@ async fn customers<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer
     Ok(Json(serde_json::json!({ "customers": st.store.customers().await? })).into_response())
 }
 
-async fn create_customer<S: Store>(State(st): Shared<S>, headers: HeaderMap, input: Result<Json<CustomerForm>, JsonRejection>) -> Answer {
+async fn create_customer<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    input: Result<Json<CustomerForm>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
-    let customer = body(input)?.validate(crate::today(st.clock.now())).map_err(invalid)?;
-    Ok(created(st.store.save_customer(None, customer, &api_actor()).await?))
+    let customer = body(input)?
+        .validate(crate::today(st.clock.now()))
+        .map_err(invalid)?;
+    Ok(created(
+        st.store.save_customer(None, customer, &api_actor()).await?,
+    ))
 }
 
 async fn sites<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
@@ -86,7 +112,11 @@ async fn sites<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
     Ok(Json(serde_json::json!({ "sites": st.store.sites().await? })).into_response())
 }
 
-async fn create_site<S: Store>(State(st): Shared<S>, headers: HeaderMap, input: Result<Json<SiteForm>, JsonRejection>) -> Answer {
+async fn create_site<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    input: Result<Json<SiteForm>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let site = body(input)?.validate().map_err(invalid)?;
     Ok(created(st.store.save_site(None, site, &api_actor()).await?))
@@ -97,30 +127,56 @@ async fn site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path
     Ok(Json(st.store.site(id).await?).into_response())
 }
 
-async fn points<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, input: Result<Json<Vec<PointForm>>, JsonRejection>) -> Answer {
+async fn points<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    input: Result<Json<Vec<PointForm>>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let points = forms::validate_points(&body(input)?).map_err(invalid)?;
     st.store.save_points(id, points, &api_actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn users<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, input: Result<Json<Vec<UserForm>>, JsonRejection>) -> Answer {
+async fn users<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    input: Result<Json<Vec<UserForm>>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let users = forms::validate_users(&body(input)?).map_err(invalid)?;
     st.store.save_panel_users(id, users, &api_actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn contacts<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, input: Result<Json<Vec<ContactForm>>, JsonRejection>) -> Answer {
+async fn contacts<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    input: Result<Json<Vec<ContactForm>>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let valid = forms::validate_contacts(&body(input)?).map_err(invalid)?;
     let mut contacts = Vec::with_capacity(valid.len());
     for c in valid {
         let password_hash = match c.password.as_deref() {
-            Some(p) => Some(st.hasher.hash(p).map_err(|e| vakt_store::StoreError::Unavailable(e.to_string()))?),
+            Some(p) => Some(
+                st.hasher
+                    .hash(p)
+                    .map_err(|e| vakt_store::StoreError::Unavailable(e.to_string()))?,
+            ),
             None => None,
         };
-        contacts.push(NewContact { id: c.id, name: c.name, phone: c.phone, authority: c.authority, hours: c.hours, password_hash });
+        contacts.push(NewContact {
+            id: c.id,
+            name: c.name,
+            phone: c.phone,
+            authority: c.authority,
+            hours: c.hours,
+            password_hash,
+        });
     }
     st.store.save_contacts(id, contacts, &api_actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -142,11 +198,19 @@ async fn instruction<S: Store>(
 ) -> Answer {
     authorize(&st, &headers)?;
     let Some(category) = Category::ALL.into_iter().find(|c| c.as_str() == category) else {
-        return Err(ApiError::bad_request("Unknown alarm category.", "Okänd larmtyp."));
+        return Err(ApiError::bad_request(
+            "Unknown alarm category.",
+            "Okänd larmtyp.",
+        ));
     };
-    let rows: Vec<(String, String)> = body(input)?.into_iter().map(|s| (s.action, s.note)).collect();
+    let rows: Vec<(String, String)> = body(input)?
+        .into_iter()
+        .map(|s| (s.action, s.note))
+        .collect();
     let steps = forms::validate_steps(&rows).map_err(invalid)?;
-    st.store.save_instruction(id, category, steps, &api_actor()).await?;
+    st.store
+        .save_instruction(id, category, steps, &api_actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -156,28 +220,50 @@ struct SiteRef {
     site_id: i64,
 }
 
-async fn attach<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, input: Result<Json<SiteRef>, JsonRejection>) -> Answer {
+async fn attach<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    input: Result<Json<SiteRef>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let site = body(input)?;
-    st.store.attach_transmitter(id, site.site_id, &api_actor()).await?;
+    st.store
+        .attach_transmitter(id, site.site_id, &api_actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn companies<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
     authorize(&st, &headers)?;
-    Ok(Json(serde_json::json!({ "guard_companies": st.store.guard_companies().await? })).into_response())
+    Ok(
+        Json(serde_json::json!({ "guard_companies": st.store.guard_companies().await? }))
+            .into_response(),
+    )
 }
 
-async fn create_company<S: Store>(State(st): Shared<S>, headers: HeaderMap, input: Result<Json<GuardCompanyForm>, JsonRejection>) -> Answer {
+async fn create_company<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    input: Result<Json<GuardCompanyForm>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let company = body(input)?.validate(0).map_err(invalid)?;
-    Ok(created(st.store.save_guard_company(company, &api_actor()).await?))
+    Ok(created(
+        st.store.save_guard_company(company, &api_actor()).await?,
+    ))
 }
 
-async fn create_staff<S: Store>(State(st): Shared<S>, headers: HeaderMap, input: Result<Json<StaffForm>, JsonRejection>) -> Answer {
+async fn create_staff<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    input: Result<Json<StaffForm>, JsonRejection>,
+) -> Answer {
     authorize(&st, &headers)?;
     let form = body(input)?;
-    let id = crate::create_staff(&st, &form, &api_actor()).await.map_err(invalid)?;
+    let id = crate::create_staff(&st, &form, &api_actor())
+        .await
+        .map_err(invalid)?;
     Ok(created(id))
 }
 
@@ -186,7 +272,11 @@ async fn incidents<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer
     Ok(Json(serde_json::json!({ "incidents": st.store.queue().await? })).into_response())
 }
 
-async fn incident<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>) -> Answer {
+async fn incident<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Answer {
     authorize(&st, &headers)?;
     Ok(Json(st.store.incident(id).await?).into_response())
 }

@@ -84,9 +84,17 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/incidents/{id}/take", P(Permission::HandleAlarms)),
     route("POST", "/incidents/{id}/reassign", P(Permission::Reassign)),
     route("POST", "/incidents/{id}/step", P(Permission::HandleAlarms)),
-    route("POST", "/incidents/{id}/verify", P(Permission::HandleAlarms)),
+    route(
+        "POST",
+        "/incidents/{id}/verify",
+        P(Permission::HandleAlarms),
+    ),
     route("POST", "/incidents/{id}/note", P(Permission::HandleAlarms)),
-    route("POST", "/incidents/{id}/dispatch", P(Permission::HandleAlarms)),
+    route(
+        "POST",
+        "/incidents/{id}/dispatch",
+        P(Permission::HandleAlarms),
+    ),
     route("POST", "/incidents/{id}/key", P(Permission::ManageKeys)),
     route("POST", "/incidents/{id}/close", P(Permission::HandleAlarms)),
     route("GET", "/sites", P(Permission::ViewSites)),
@@ -97,8 +105,16 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/sites/{id}/points", P(Permission::EditRegistry)),
     route("POST", "/sites/{id}/users", P(Permission::EditRegistry)),
     route("POST", "/sites/{id}/contacts", P(Permission::EditRegistry)),
-    route("POST", "/sites/{id}/instruction", P(Permission::EditInstructions)),
-    route("POST", "/sites/{id}/revoking-code", P(Permission::EditRegistry)),
+    route(
+        "POST",
+        "/sites/{id}/instruction",
+        P(Permission::EditInstructions),
+    ),
+    route(
+        "POST",
+        "/sites/{id}/revoking-code",
+        P(Permission::EditRegistry),
+    ),
     route("POST", "/sites/{id}/test-mode", P(Permission::SetTestMode)),
     route("POST", "/sites/{id}/keys", P(Permission::ManageKeys)),
     route("GET", "/customers", P(Permission::ViewSites)),
@@ -272,7 +288,10 @@ pub async fn sign_in<S: Centre>(
         Ok(staff) => staff,
         Err(StoreError::NotFound) => {
             // Spend the same time as a real check, so a wrong login looks like a wrong password.
-            let _ = hasher.verify(password, "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA");
+            let _ = hasher.verify(
+                password,
+                "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
+            );
             return Ok(SignIn::Wrong);
         }
         Err(error) => return Err(error),
@@ -302,7 +321,11 @@ pub async fn sign_in<S: Centre>(
     store
         .create_session(token_hash(&token), staff.id, new_token(), now, expires)
         .await?;
-    let secure = if security.secure_cookies { "; Secure" } else { "" };
+    let secure = if security.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
         u64::from(security.session_hours) * 3_600
@@ -313,7 +336,11 @@ pub async fn sign_in<S: Centre>(
 /// The cookie that ends a session in the browser.
 #[must_use]
 pub fn clear_cookie(security: SecurityConfig) -> String {
-    let secure = if security.secure_cookies { "; Secure" } else { "" };
+    let secure = if security.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
 }
 

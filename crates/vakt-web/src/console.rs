@@ -53,8 +53,19 @@ const SCRIPT: &str = include_str!("../static/console.js");
 /// The console's routes.
 pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
     Router::new()
-        .route("/static/console.css", get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }))
-        .route("/static/console.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], SCRIPT) }))
+        .route(
+            "/static/console.css",
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }),
+        )
+        .route(
+            "/static/console.js",
+            get(|| async {
+                (
+                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    SCRIPT,
+                )
+            }),
+        )
         .route("/login", get(login_page::<S>).post(login::<S>))
         .route("/logout", post(logout::<S>))
         .route("/", get(start::<S>))
@@ -67,11 +78,17 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
         .route("/sites/new", get(new_site_page::<S>).post(create_site::<S>))
         .route("/sites/{id}", get(site_page::<S>).post(update_site::<S>))
         .route("/sites/{id}/{part}", post(site_part::<S>))
-        .route("/customers", get(customers_page::<S>).post(create_customer::<S>))
+        .route(
+            "/customers",
+            get(customers_page::<S>).post(create_customer::<S>),
+        )
         .route("/guard", get(guard_page::<S>))
         .route("/guard/dispatches/{id}", post(guard_update::<S>))
         .route("/admin/staff", get(staff_page::<S>).post(create_staff::<S>))
-        .route("/admin/guard-companies", get(companies_page::<S>).post(create_company::<S>))
+        .route(
+            "/admin/guard-companies",
+            get(companies_page::<S>).post(create_company::<S>),
+        )
         .route("/audit", get(audit_page::<S>))
         .route("/dashboard", get(crate::dashboard::page::<S>))
 }
@@ -200,7 +217,12 @@ fn chrome(me: Option<&Me>, lang: Lang, title: &str) -> Chrome {
     Chrome {
         lang,
         title: lang.t(title).to_owned(),
-        who: me.map(|m| (m.staff.name.clone(), m.staff.role.label(lang.code()).to_owned())),
+        who: me.map(|m| {
+            (
+                m.staff.name.clone(),
+                m.staff.role.label(lang.code()).to_owned(),
+            )
+        }),
         csrf: me.map(|m| m.csrf.clone()).unwrap_or_default(),
         nav,
         other_lang: match lang {
@@ -251,7 +273,10 @@ pub fn message_page(lang: Lang, text: &str) -> String {
 pub fn store_error_page(lang: Lang, error: &StoreError) -> Response {
     let (status, text) = match error {
         StoreError::NotFound => (StatusCode::NOT_FOUND, lang.t("not_found").to_owned()),
-        StoreError::Conflict(what) => (StatusCode::CONFLICT, format!("{}: {what}", lang.t("conflict"))),
+        StoreError::Conflict(what) => (
+            StatusCode::CONFLICT,
+            format!("{}: {what}", lang.t("conflict")),
+        ),
         StoreError::Unavailable(_) | StoreError::Closed => {
             tracing::error!(%error, "store error in the console");
             (
@@ -267,11 +292,13 @@ pub fn store_error_page(lang: Lang, error: &StoreError) -> Response {
 }
 
 fn store_err(me: &Me) -> impl Fn(StoreError) -> Refusal + '_ {
-    move |error| match error {
-        StoreError::NotFound | StoreError::Conflict(_) => Refusal::Store(error),
-        other => Refusal::Store(other),
+    move |error| {
+        match error {
+            StoreError::NotFound | StoreError::Conflict(_) => Refusal::Store(error),
+            other => Refusal::Store(other),
+        }
+        .relang(me.lang)
     }
-    .relang(me.lang)
 }
 
 impl Refusal {
@@ -286,7 +313,10 @@ impl Refusal {
 
 fn conflict_response(me: &Me, error: StoreError, back: &str) -> Response {
     let (status, text) = match &error {
-        StoreError::Conflict(what) => (StatusCode::CONFLICT, format!("{}: {what}", me.lang.t("conflict"))),
+        StoreError::Conflict(what) => (
+            StatusCode::CONFLICT,
+            format!("{}: {what}", me.lang.t("conflict")),
+        ),
         StoreError::NotFound => (StatusCode::NOT_FOUND, me.lang.t("not_found").to_owned()),
         _ => return store_error_page(me.lang, &error),
     };
@@ -323,8 +353,12 @@ impl Fields {
             let Some(rest) = key.strip_prefix(prefix).and_then(|r| r.strip_prefix('[')) else {
                 continue;
             };
-            let Some((index, field)) = rest.split_once("].") else { continue };
-            let Ok(index) = index.parse::<usize>() else { continue };
+            let Some((index, field)) = rest.split_once("].") else {
+                continue;
+            };
+            let Ok(index) = index.parse::<usize>() else {
+                continue;
+            };
             if index > forms::ROWS_MAX * 2 {
                 continue;
             }
@@ -333,7 +367,11 @@ impl Fields {
                 .insert(field.to_owned(), value.clone());
         }
         rows.into_values()
-            .filter(|row| row.iter().any(|(k, v)| k != "kind" && k != "authority" && k != "action" && !v.trim().is_empty()))
+            .filter(|row| {
+                row.iter().any(|(k, v)| {
+                    k != "kind" && k != "authority" && k != "action" && !v.trim().is_empty()
+                })
+            })
             .collect()
     }
 }
@@ -364,11 +402,23 @@ async fn login_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Respo
     })
 }
 
-async fn login<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Response {
+async fn login<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
     let fields = Fields(fields);
     let lang = auth::request_lang(&headers);
     let login = fields.get("login").to_owned();
-    let outcome = auth::sign_in(&st.store, &st.hasher, st.security, &login, fields.get("password"), st.clock.now()).await;
+    let outcome = auth::sign_in(
+        &st.store,
+        &st.hasher,
+        st.security,
+        &login,
+        fields.get("password"),
+        st.clock.now(),
+    )
+    .await;
     let error = match outcome {
         Ok(SignIn::Ok { cookie, staff }) => {
             tracing::info!(login = %staff.login, "signed in");
@@ -392,7 +442,11 @@ async fn login<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields):
     )
 }
 
-async fn logout<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn logout<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.check_csrf(Fields(fields).get("csrf"))?;
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
@@ -469,8 +523,15 @@ fn queue_rows_of(me: &Me, items: Vec<QueueItem>) -> Vec<Row> {
     items
         .into_iter()
         .map(|item| Row {
-            title: incident_title(me.lang, &item, item.category == Category::Technical && item.title.is_empty()),
-            mine: item.owner.as_ref().is_some_and(|(id, _)| *id == me.staff.id),
+            title: incident_title(
+                me.lang,
+                &item,
+                item.category == Category::Technical && item.title.is_empty(),
+            ),
+            mine: item
+                .owner
+                .as_ref()
+                .is_some_and(|(id, _)| *id == me.staff.id),
             item,
         })
         .collect()
@@ -518,7 +579,10 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
         |((st, me, first), _, mut changes)| async move {
             if let Some(html) = first {
                 let event = SseEvent::default().event("rows").data(html);
-                return Some((Ok::<_, Infallible>(vec![event]), ((st, me, None), Vec::new(), changes)));
+                return Some((
+                    Ok::<_, Infallible>(vec![event]),
+                    ((st, me, None), Vec::new(), changes),
+                ));
             }
             let mut changed = Vec::new();
             match changes.recv().await {
@@ -531,7 +595,9 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
             let mut events = Vec::new();
             match render_rows(&st, &me).await {
                 Ok(html) => events.push(SseEvent::default().event("rows").data(html)),
-                Err(error) => tracing::warn!(%error, "could not render the queue for a live console"),
+                Err(error) => {
+                    tracing::warn!(%error, "could not render the queue for a live console")
+                }
             }
             changed.sort_unstable();
             changed.dedup();
@@ -541,9 +607,15 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
             Some((Ok(events), ((st, me, None), Vec::new(), changes)))
         },
     );
-    let flat = futures_util::StreamExt::flat_map(stream, |batch: Result<Vec<SseEvent>, Infallible>| {
-        futures_util::stream::iter(batch.unwrap_or_default().into_iter().map(Ok::<_, Infallible>))
-    });
+    let flat =
+        futures_util::StreamExt::flat_map(stream, |batch: Result<Vec<SseEvent>, Infallible>| {
+            futures_util::stream::iter(
+                batch
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Ok::<_, Infallible>),
+            )
+        });
     Ok(Sse::new(flat)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
@@ -593,7 +665,9 @@ struct IncidentPage {
 
 fn map_link(site: &SiteDetail) -> String {
     match (site.spec.latitude, site.spec.longitude) {
-        (Some(lat), Some(lon)) => format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}"),
+        (Some(lat), Some(lon)) => {
+            format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}")
+        }
         _ => format!(
             "https://www.openstreetmap.org/search?query={}",
             form_urlencoded::byte_serialize(site.spec.address.as_bytes()).collect::<String>()
@@ -604,16 +678,28 @@ fn map_link(site: &SiteDetail) -> String {
 fn step_outcomes(action: StepAction) -> Vec<StepOutcome> {
     match action {
         StepAction::CallSite | StepAction::CallContacts => {
-            vec![StepOutcome::Called, StepOutcome::NoAnswer, StepOutcome::Skipped]
+            vec![
+                StepOutcome::Called,
+                StepOutcome::NoAnswer,
+                StepOutcome::Skipped,
+            ]
         }
-        StepAction::Verify => vec![StepOutcome::Verified, StepOutcome::WrongPassword, StepOutcome::Skipped],
+        StepAction::Verify => vec![
+            StepOutcome::Verified,
+            StepOutcome::WrongPassword,
+            StepOutcome::Skipped,
+        ],
         _ => vec![StepOutcome::Done, StepOutcome::Skipped],
     }
 }
 
 async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: String) -> Page {
     let incident = st.store.incident(id).await.map_err(store_err(me))?;
-    let site = st.store.site(incident.item.site_id).await.map_err(store_err(me))?;
+    let site = st
+        .store
+        .site(incident.item.site_id)
+        .await
+        .map_err(store_err(me))?;
     let lang = me.lang;
     let instruction = site.instruction(incident.item.category);
     let steps = instruction
@@ -628,7 +714,10 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
                 .filter(|l| l.action == "step" && l.step == Some(index))
                 .map(|l| {
                     (
-                        l.outcome.map(|o| o.label(lang.code())).unwrap_or_default().to_owned(),
+                        l.outcome
+                            .map(|o| o.label(lang.code()))
+                            .unwrap_or_default()
+                            .to_owned(),
                         local(l.at, "%H:%M:%S"),
                         l.detail.clone(),
                     )
@@ -653,14 +742,23 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
             let mut what = e.text.clone();
             if e.code == "link" {
                 what = lang
-                    .t(if e.condition == vakt_core::Condition::Restore { "contact_restored" } else { "no_contact" })
+                    .t(if e.condition == vakt_core::Condition::Restore {
+                        "contact_restored"
+                    } else {
+                        "no_contact"
+                    })
                     .to_owned();
             } else if e.user.is_some() && what.is_empty() {
                 what = lang.t("unknown_user").to_owned();
             }
             if let Some(zone) = e.zone {
-                let kind = site.point(zone).map(|p| p.kind.label(lang.code())).unwrap_or_default();
-                what = format!("{} {zone}: {what} {kind}", lang.t("zone")).trim().to_owned();
+                let kind = site
+                    .point(zone)
+                    .map(|p| p.kind.label(lang.code()))
+                    .unwrap_or_default();
+                what = format!("{} {zone}: {what} {kind}", lang.t("zone"))
+                    .trim()
+                    .to_owned();
             }
             if let Some(user) = e.user {
                 what = format!("{} {user}: {what}", lang.t("user"));
@@ -688,7 +786,10 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
         .map_err(store_err(me))?
         .into_iter()
         .map(|g| {
-            let covers = g.areas.iter().any(|a| a.eq_ignore_ascii_case(&site.spec.guard_area));
+            let covers = g
+                .areas
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&site.spec.guard_area));
             (g.id, g.name, covers)
         })
         .collect();
@@ -707,15 +808,31 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
     let keys = site
         .keys
         .iter()
-        .map(|k| (k.id, k.label.clone(), k.state.as_str().to_owned(), k.holder.clone()))
+        .map(|k| {
+            (
+                k.id,
+                k.label.clone(),
+                k.state.as_str().to_owned(),
+                k.holder.clone(),
+            )
+        })
         .collect();
     let supervision = incident.supervision_of.is_some();
     Ok(render(&IncidentPage {
         c: chrome(Some(me), lang, "queue"),
         title: incident_title(lang, &incident.item, supervision),
         closed: incident.state == IncidentState::Closed,
-        mine: incident.item.owner.as_ref().is_some_and(|(id, _)| *id == me.staff.id),
-        owner: incident.item.owner.as_ref().map(|(_, n)| n.clone()).unwrap_or_default(),
+        mine: incident
+            .item
+            .owner
+            .as_ref()
+            .is_some_and(|(id, _)| *id == me.staff.id),
+        owner: incident
+            .item
+            .owner
+            .as_ref()
+            .map(|(_, n)| n.clone())
+            .unwrap_or_default(),
         can_reassign: me.may(Permission::Reassign),
         operators,
         map_link: map_link(&site),
@@ -724,14 +841,21 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
         companies,
         keys,
         dispatch_ids: incident.dispatches.iter().map(|d| d.id).collect(),
-        resolutions: Resolution::ALL.iter().map(|r| (r.as_str(), r.label(lang.code()))).collect(),
+        resolutions: Resolution::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label(lang.code())))
+            .collect(),
         site,
         incident,
         flash,
     }))
 }
 
-async fn incident_page<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>) -> Page {
+async fn incident_page<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::HandleAlarms)?;
     incident_view(&st, &me, id, String::new()).await
@@ -768,12 +892,21 @@ async fn incident_action<S: Store>(
     };
     let text_field = |name: &str| -> Result<String, ()> {
         let value = fields.get(name).trim().to_owned();
-        if value.chars().count() > forms::TEXT_CHARS_MAX { Err(()) } else { Ok(value) }
+        if value.chars().count() > forms::TEXT_CHARS_MAX {
+            Err(())
+        } else {
+            Ok(value)
+        }
     };
-    let too_long = || bad(
-        &format!("The text is longer than {} characters.", forms::TEXT_CHARS_MAX),
-        &format!("Texten är längre än {} tecken.", forms::TEXT_CHARS_MAX),
-    );
+    let too_long = || {
+        bad(
+            &format!(
+                "The text is longer than {} characters.",
+                forms::TEXT_CHARS_MAX
+            ),
+            &format!("Texten är längre än {} tecken.", forms::TEXT_CHARS_MAX),
+        )
+    };
     let mut flash = String::new();
     let act = match action.as_str() {
         "take" => IncidentAction::Take,
@@ -782,14 +915,25 @@ async fn incident_action<S: Store>(
             Err(_) => return bad("Choose an operator.", "Välj en operatör."),
         },
         "step" => {
-            let (Ok(step), Some(outcome)) = (fields.get("step").parse::<u32>(), StepOutcome::parse(fields.get("outcome"))) else {
+            let (Ok(step), Some(outcome)) = (
+                fields.get("step").parse::<u32>(),
+                StepOutcome::parse(fields.get("outcome")),
+            ) else {
                 return bad("Choose the step's outcome.", "Välj stegets utfall.");
             };
-            let Ok(detail) = text_field("detail") else { return too_long() };
-            IncidentAction::Step { step, outcome, detail }
+            let Ok(detail) = text_field("detail") else {
+                return too_long();
+            };
+            IncidentAction::Step {
+                step,
+                outcome,
+                detail,
+            }
         }
         "note" => {
-            let Ok(text) = text_field("text") else { return too_long() };
+            let Ok(text) = text_field("text") else {
+                return too_long();
+            };
             if text.is_empty() {
                 return bad("Write the note first.", "Skriv anteckningen först.");
             }
@@ -798,9 +942,17 @@ async fn incident_action<S: Store>(
         "verify" => {
             let incident = st.store.incident(id).await.map_err(store_err(&me))?;
             if incident.item.owner.as_ref().map(|(o, _)| *o) != Some(me.staff.id) {
-                return Ok(conflict_response(&me, StoreError::Conflict("take the incident first".into()), &back));
+                return Ok(conflict_response(
+                    &me,
+                    StoreError::Conflict("take the incident first".into()),
+                    &back,
+                ));
             }
-            let site = st.store.site(incident.item.site_id).await.map_err(store_err(&me))?;
+            let site = st
+                .store
+                .site(incident.item.site_id)
+                .await
+                .map_err(store_err(&me))?;
             let Some(contact) = fields
                 .get("contact")
                 .parse::<i64>()
@@ -813,18 +965,30 @@ async fn incident_action<S: Store>(
             if said.chars().count() > forms::SECRET_CHARS_MAX {
                 return bad("The password is too long.", "Lösenordet är för långt.");
             }
-            match crate::verify_secret(&st, SecretRef::Contact(contact.id), said, now).await.map_err(store_err(&me))? {
+            match crate::verify_secret(&st, SecretRef::Contact(contact.id), said, now)
+                .await
+                .map_err(store_err(&me))?
+            {
                 crate::Check::Right => {
                     flash = me.lang.t("right_password").to_owned();
-                    IncidentAction::PasswordCheck { contact: contact.name, right: true }
+                    IncidentAction::PasswordCheck {
+                        contact: contact.name,
+                        right: true,
+                    }
                 }
                 crate::Check::Wrong => {
                     flash = me.lang.t("wrong_password").to_owned();
-                    IncidentAction::PasswordCheck { contact: contact.name, right: false }
+                    IncidentAction::PasswordCheck {
+                        contact: contact.name,
+                        right: false,
+                    }
                 }
                 crate::Check::Locked => {
                     flash = me.lang.t("locked").to_owned();
-                    IncidentAction::Note(format!("password check refused: {} is locked", contact.name))
+                    IncidentAction::Note(format!(
+                        "password check refused: {} is locked",
+                        contact.name
+                    ))
                 }
                 crate::Check::NotSet => {
                     flash = me.lang.t("no_password").to_owned();
@@ -840,19 +1004,31 @@ async fn incident_action<S: Store>(
             let Some(resolution) = Resolution::parse(fields.get("resolution")) else {
                 return bad("Choose how the alarm ended.", "Välj orsak.");
             };
-            let Ok(note) = text_field("note") else { return too_long() };
+            let Ok(note) = text_field("note") else {
+                return too_long();
+            };
             IncidentAction::Close { resolution, note }
         }
         "key" => {
-            let (Ok(key), Some(key_action)) = (fields.get("key").parse::<i64>(), KeyAction::parse(fields.get("key_action"))) else {
-                return bad("Choose the key and what happened to it.", "Välj nyckel och vad som hände.");
+            let (Ok(key), Some(key_action)) = (
+                fields.get("key").parse::<i64>(),
+                KeyAction::parse(fields.get("key_action")),
+            ) else {
+                return bad(
+                    "Choose the key and what happened to it.",
+                    "Välj nyckel och vad som hände.",
+                );
             };
             let dispatch = fields.get("dispatch").parse::<i64>().ok();
             let holder = fields.get("holder").trim().to_owned();
             if holder.chars().count() > forms::NAME_CHARS_MAX {
                 return too_long();
             }
-            if let Err(error) = st.store.key_action(key, key_action, holder, dispatch, &actor).await {
+            if let Err(error) = st
+                .store
+                .key_action(key, key_action, holder, dispatch, &actor)
+                .await
+            {
                 return Ok(conflict_response(&me, error, &back));
             }
             st.changes.announce(id);
@@ -910,7 +1086,10 @@ fn problem_lines(lang: Lang, problems: &[Problem]) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn customer_choices<S: Store>(st: &WebState<S>, me: &Me) -> Result<Vec<(i64, String)>, Refusal> {
+async fn customer_choices<S: Store>(
+    st: &WebState<S>,
+    me: &Me,
+) -> Result<Vec<(i64, String)>, Refusal> {
     Ok(st
         .store
         .customers()
@@ -944,7 +1123,11 @@ fn site_form(fields: &Fields) -> SiteForm {
     }
 }
 
-async fn create_site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn create_site<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
     let fields = Fields(fields);
@@ -1013,7 +1196,13 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
             let changed = instruction
                 .updated
                 .as_ref()
-                .map(|(at, by)| format!("{} {by}, {}", lang.t("changed_by"), local(*at, "%Y-%m-%d %H:%M")))
+                .map(|(at, by)| {
+                    format!(
+                        "{} {by}, {}",
+                        lang.t("changed_by"),
+                        local(*at, "%Y-%m-%d %H:%M")
+                    )
+                })
                 .unwrap_or_else(|| lang.t("default_instruction").to_owned());
             (
                 cat.as_str().to_owned(),
@@ -1028,20 +1217,34 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
         })
         .collect();
     let history = st.store.site_history(id, 20).await.map_err(store_err(me))?;
-    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(render_status(
         status,
         &SitePage {
             c: chrome(Some(me), lang, "sites"),
             customers: customer_choices(st, me).await?,
-            selected_customer: site.spec.customer_id.map(|id| id.to_string()).unwrap_or_default(),
+            selected_customer: site
+                .spec
+                .customer_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
             can_edit: me.may(Permission::EditRegistry),
             can_edit_instructions: me.may(Permission::EditInstructions),
             can_test: me.may(Permission::SetTestMode),
             can_keys: me.may(Permission::ManageKeys),
             problems: problem_lines(lang, problems),
-            point_kinds: PointKind::ALL.iter().map(|k| (k.as_str(), k.label(lang.code()))).collect(),
-            step_actions: StepAction::ALL.iter().map(|k| (k.as_str(), k.label(lang.code()))).collect(),
+            point_kinds: PointKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.label(lang.code())))
+                .collect(),
+            step_actions: StepAction::ALL
+                .iter()
+                .map(|k| (k.as_str(), k.label(lang.code())))
+                .collect(),
             instructions,
             history: queue_rows_of(me, history),
             blank_rows: vec![0, 1],
@@ -1052,13 +1255,22 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
     ))
 }
 
-async fn site_page<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>) -> Page {
+async fn site_page<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ViewSites)?;
     site_view(&st, &me, id, &[]).await
 }
 
-async fn update_site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn update_site<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
     let fields = Fields(fields);
@@ -1067,7 +1279,9 @@ async fn update_site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id
         Ok(site) => match st.store.save_site(Some(id), site, &me.staff.actor()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
             Err(error @ StoreError::NotFound) => return Err(Refusal::Store(error)),
-            Err(StoreError::Conflict(what)) => vec![Problem::new("name", "conflict", what.clone(), what)],
+            Err(StoreError::Conflict(what)) => {
+                vec![Problem::new("name", "conflict", what.clone(), what)]
+            }
             Err(error) => return Err(Refusal::Store(error)),
         },
         Err(problems) => problems,
@@ -1098,7 +1312,12 @@ async fn site_part<S: Store>(
                 .rows("points")
                 .iter()
                 .filter(|r| field(r, "remove").is_empty())
-                .map(|r| PointForm { number: field(r, "number"), name: field(r, "name"), kind: field(r, "kind"), location: field(r, "location") })
+                .map(|r| PointForm {
+                    number: field(r, "number"),
+                    name: field(r, "name"),
+                    kind: field(r, "kind"),
+                    location: field(r, "location"),
+                })
                 .collect();
             match forms::validate_points(&rows) {
                 Ok(points) => Ok(st.store.save_points(id, points, &actor).await),
@@ -1110,7 +1329,10 @@ async fn site_part<S: Store>(
                 .rows("users")
                 .iter()
                 .filter(|r| field(r, "remove").is_empty())
-                .map(|r| UserForm { number: field(r, "number"), name: field(r, "name") })
+                .map(|r| UserForm {
+                    number: field(r, "number"),
+                    name: field(r, "name"),
+                })
                 .collect();
             match forms::validate_users(&rows) {
                 Ok(users) => Ok(st.store.save_panel_users(id, users, &actor).await),
@@ -1124,15 +1346,21 @@ async fn site_part<S: Store>(
                 .filter(|r| field(r, "remove").is_empty())
                 .enumerate()
                 .map(|(i, r)| {
-                    let order = field(r, "order").trim().parse::<i64>().unwrap_or(i as i64 + 1);
-                    (order, ContactForm {
-                        id: field(r, "id"),
-                        name: field(r, "name"),
-                        phone: field(r, "phone"),
-                        authority: field(r, "authority"),
-                        hours: field(r, "hours"),
-                        password: field(r, "password"),
-                    })
+                    let order = field(r, "order")
+                        .trim()
+                        .parse::<i64>()
+                        .unwrap_or(i as i64 + 1);
+                    (
+                        order,
+                        ContactForm {
+                            id: field(r, "id"),
+                            name: field(r, "name"),
+                            phone: field(r, "phone"),
+                            authority: field(r, "authority"),
+                            hours: field(r, "hours"),
+                            password: field(r, "password"),
+                        },
+                    )
                 })
                 .collect();
             rows.sort_by_key(|(order, _)| *order);
@@ -1150,7 +1378,14 @@ async fn site_part<S: Store>(
                             }
                             None => None,
                         };
-                        contacts.push(NewContact { id: c.id, name: c.name, phone: c.phone, authority: c.authority, hours: c.hours, password_hash });
+                        contacts.push(NewContact {
+                            id: c.id,
+                            name: c.name,
+                            phone: c.phone,
+                            authority: c.authority,
+                            hours: c.hours,
+                            password_hash,
+                        });
                     }
                     match failed {
                         Some(error) => Ok(Err(error)),
@@ -1161,7 +1396,9 @@ async fn site_part<S: Store>(
             }
         }
         "instruction" => {
-            let category = Category::ALL.into_iter().find(|c| c.as_str() == fields.get("category"));
+            let category = Category::ALL
+                .into_iter()
+                .find(|c| c.as_str() == fields.get("category"));
             let rows: Vec<(String, String)> = fields
                 .rows("steps")
                 .iter()
@@ -1169,8 +1406,15 @@ async fn site_part<S: Store>(
                 .map(|r| (field(r, "action"), field(r, "note")))
                 .collect();
             match (category, forms::validate_steps(&rows)) {
-                (Some(category), Ok(steps)) => Ok(st.store.save_instruction(id, category, steps, &actor).await),
-                (None, _) => Err(vec![Problem::new("category", "category", "Choose an alarm type.", "Välj larmtyp.")]),
+                (Some(category), Ok(steps)) => {
+                    Ok(st.store.save_instruction(id, category, steps, &actor).await)
+                }
+                (None, _) => Err(vec![Problem::new(
+                    "category",
+                    "category",
+                    "Choose an alarm type.",
+                    "Välj larmtyp.",
+                )]),
                 (_, Err(p)) => Err(p),
             }
         }
@@ -1196,7 +1440,9 @@ async fn site_part<S: Store>(
                 Ok(None)
             } else {
                 match minutes.parse::<u32>() {
-                    Ok(m) if (1..=TEST_MINUTES_MAX).contains(&m) => Ok(Some(st.clock.now().add_micros(i64::from(m) * 60_000_000))),
+                    Ok(m) if (1..=TEST_MINUTES_MAX).contains(&m) => {
+                        Ok(Some(st.clock.now().add_micros(i64::from(m) * 60_000_000)))
+                    }
                     _ => Err(Problem::new(
                         "minutes",
                         "minutes",
@@ -1208,8 +1454,24 @@ async fn site_part<S: Store>(
             let mut p = forms::Problems::default();
             let reason = p.optional("reason", fields.get("reason"), forms::NAME_CHARS_MAX);
             match (zone, until, p.finish(())) {
-                (Ok(zone), Ok(until), Ok(())) => Ok(st.store.set_test_mode(id, TestMode { zone, until, reason }, &actor).await),
-                (Err(()), _, _) => Err(vec![Problem::new("zone", "zone", "Choose a zone or the whole site.", "Välj en zon eller hela objektet.")]),
+                (Ok(zone), Ok(until), Ok(())) => Ok(st
+                    .store
+                    .set_test_mode(
+                        id,
+                        TestMode {
+                            zone,
+                            until,
+                            reason,
+                        },
+                        &actor,
+                    )
+                    .await),
+                (Err(()), _, _) => Err(vec![Problem::new(
+                    "zone",
+                    "zone",
+                    "Choose a zone or the whole site.",
+                    "Välj en zon eller hela objektet.",
+                )]),
                 (_, Err(problem), _) => Err(vec![problem]),
                 (_, _, Err(p)) => Err(p),
             }
@@ -1219,7 +1481,11 @@ async fn site_part<S: Store>(
             let label = p.required("label", fields.get("label"), 64);
             let storage = p.required("storage", fields.get("storage"), forms::NAME_CHARS_MAX);
             match p.finish(()) {
-                Ok(()) => Ok(st.store.add_key(id, label, storage, &actor).await.map(|_| ())),
+                Ok(()) => Ok(st
+                    .store
+                    .add_key(id, label, storage, &actor)
+                    .await
+                    .map(|_| ())),
                 Err(p) => Err(p),
             }
         }
@@ -1227,7 +1493,15 @@ async fn site_part<S: Store>(
     };
     match outcome {
         Ok(Ok(())) => Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
-        Ok(Err(StoreError::Conflict(what))) => site_view(&st, &me, id, &[Problem::new(part.clone(), "conflict", what.clone(), what)]).await,
+        Ok(Err(StoreError::Conflict(what))) => {
+            site_view(
+                &st,
+                &me,
+                id,
+                &[Problem::new(part.clone(), "conflict", what.clone(), what)],
+            )
+            .await
+        }
         Ok(Err(error)) => Err(Refusal::Store(error)),
         Err(problems) => site_view(&st, &me, id, &problems).await,
     }
@@ -1251,11 +1525,18 @@ async fn customers_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> P
         customers: st.store.customers().await.map_err(store_err(&me))?,
         can_edit: me.may(Permission::EditRegistry),
         problems: Vec::new(),
-        form: CustomerForm { kind: "private".into(), ..CustomerForm::default() },
+        form: CustomerForm {
+            kind: "private".into(),
+            ..CustomerForm::default()
+        },
     }))
 }
 
-async fn create_customer<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn create_customer<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
     let fields = Fields(fields);
@@ -1270,7 +1551,11 @@ async fn create_customer<S: Store>(State(st): Shared<S>, headers: HeaderMap, For
         language: fields.get("language").into(),
     };
     let problems = match form.validate(crate::today(st.clock.now())) {
-        Ok(customer) => match st.store.save_customer(None, customer, &me.staff.actor()).await {
+        Ok(customer) => match st
+            .store
+            .save_customer(None, customer, &me.staff.actor())
+            .await
+        {
             Ok(_) => return Ok(Redirect::to("/customers").into_response()),
             Err(StoreError::Conflict(_)) => vec![Problem::new(
                 "identity",
@@ -1309,17 +1594,32 @@ async fn guard_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page 
     let company = me.staff.guard_company_id.unwrap_or_default();
     Ok(render(&GuardPage {
         c: chrome(Some(&me), me.lang, "my_dispatches"),
-        dispatches: st.store.dispatches_for(company).await.map_err(store_err(&me))?,
+        dispatches: st
+            .store
+            .dispatches_for(company)
+            .await
+            .map_err(store_err(&me))?,
     }))
 }
 
-async fn guard_update<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn guard_update<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::GuardWork)?;
     let fields = Fields(fields);
     me.check_csrf(fields.get("csrf"))?;
-    let Some(state) = DispatchState::parse(fields.get("state")).filter(|s| *s != DispatchState::Cancelled) else {
-        return Ok(conflict_response(&me, StoreError::Conflict("unknown state".into()), "/guard"));
+    let Some(state) =
+        DispatchState::parse(fields.get("state")).filter(|s| *s != DispatchState::Cancelled)
+    else {
+        return Ok(conflict_response(
+            &me,
+            StoreError::Conflict("unknown state".into()),
+            "/guard",
+        ));
     };
     let mut p = forms::Problems::default();
     let report = p.optional("report", fields.get("report"), forms::TEXT_CHARS_MAX);
@@ -1327,16 +1627,30 @@ async fn guard_update<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(i
         p.required("report", "", 1);
     }
     if let Err(problems) = p.finish(()) {
-        let text = problems.iter().map(|p| p.message(me.lang.code()).to_owned()).collect::<Vec<_>>().join(" ");
+        let text = problems
+            .iter()
+            .map(|p| p.message(me.lang.code()).to_owned())
+            .collect::<Vec<_>>()
+            .join(" ");
         return Ok(render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &MessagePage { c: chrome(Some(&me), me.lang, "app"), text, back: "/guard".into() },
+            &MessagePage {
+                c: chrome(Some(&me), me.lang, "app"),
+                text,
+                back: "/guard".into(),
+            },
         ));
     }
     let company = me.staff.guard_company_id.unwrap_or_default();
     match st
         .store
-        .update_dispatch(id, company, DispatchUpdate { state, report }, &me.staff.actor(), st.clock.now())
+        .update_dispatch(
+            id,
+            company,
+            DispatchUpdate { state, report },
+            &me.staff.actor(),
+            st.clock.now(),
+        )
         .await
     {
         Ok(incident) => {
@@ -1360,14 +1674,21 @@ struct StaffPage {
 }
 
 async fn staff_view<S: Store>(st: &WebState<S>, me: &Me, problems: &[Problem]) -> Page {
-    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(render_status(
         status,
         &StaffPage {
             c: chrome(Some(me), me.lang, "staff"),
             staff: st.store.staff().await.map_err(store_err(me))?,
             companies: st.store.guard_companies().await.map_err(store_err(me))?,
-            roles: Role::ALL.iter().map(|r| (r.as_str(), r.label(me.lang.code()))).collect(),
+            roles: Role::ALL
+                .iter()
+                .map(|r| (r.as_str(), r.label(me.lang.code())))
+                .collect(),
             problems: problem_lines(me.lang, problems),
         },
     ))
@@ -1379,7 +1700,11 @@ async fn staff_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page 
     staff_view(&st, &me, &[]).await
 }
 
-async fn create_staff<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn create_staff<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ManageStaff)?;
     let fields = Fields(fields);
@@ -1408,7 +1733,11 @@ struct CompaniesPage {
 }
 
 async fn companies_view<S: Store>(st: &WebState<S>, me: &Me, problems: &[Problem]) -> Page {
-    let status = if problems.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok(render_status(
         status,
         &CompaniesPage {
@@ -1425,16 +1754,33 @@ async fn companies_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> P
     companies_view(&st, &me, &[]).await
 }
 
-async fn create_company<S: Store>(State(st): Shared<S>, headers: HeaderMap, Form(fields): Form<Vec<(String, String)>>) -> Page {
+async fn create_company<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ManageStaff)?;
     let fields = Fields(fields);
     me.check_csrf(fields.get("csrf"))?;
-    let form = GuardCompanyForm { name: fields.get("name").into(), phone: fields.get("phone").into(), areas: fields.get("areas").into() };
+    let form = GuardCompanyForm {
+        name: fields.get("name").into(),
+        phone: fields.get("phone").into(),
+        areas: fields.get("areas").into(),
+    };
     let problems = match form.validate(0) {
-        Ok(company) => match st.store.save_guard_company(company, &me.staff.actor()).await {
+        Ok(company) => match st
+            .store
+            .save_guard_company(company, &me.staff.actor())
+            .await
+        {
             Ok(_) => return Ok(Redirect::to("/admin/guard-companies").into_response()),
-            Err(StoreError::Conflict(_)) => vec![Problem::new("name", "duplicate", "That company already exists.", "Vaktbolaget finns redan.")],
+            Err(StoreError::Conflict(_)) => vec![Problem::new(
+                "name",
+                "duplicate",
+                "That company already exists.",
+                "Vaktbolaget finns redan.",
+            )],
             Err(error) => return Err(Refusal::Store(error)),
         },
         Err(problems) => problems,
@@ -1455,7 +1801,11 @@ async fn audit_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page 
     me.require(Permission::ViewAudit)?;
     Ok(render(&AuditPage {
         c: chrome(Some(&me), me.lang, "audit"),
-        entries: st.store.audit(None, None, 500).await.map_err(store_err(&me))?,
+        entries: st
+            .store
+            .audit(None, None, 500)
+            .await
+            .map_err(store_err(&me))?,
         messages: st.store.messages(100).await.map_err(store_err(&me))?,
     }))
 }

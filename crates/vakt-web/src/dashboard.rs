@@ -59,7 +59,10 @@ pub fn figures(times: &[IncidentTimes], now: UnixMicros) -> Figures {
             *slot += 1;
         }
         if let (Some(taken), Some(owner)) = (t.taken_at, t.owner_id) {
-            operators.entry((taken.0 - start) / HOUR_US).or_default().insert(owner);
+            operators
+                .entry((taken.0 - start) / HOUR_US)
+                .or_default()
+                .insert(owner);
             take.push((taken.0 - t.opened_at.0) as f64 / 1e6);
         }
         if let Some(closed) = t.closed_at {
@@ -73,7 +76,11 @@ pub fn figures(times: &[IncidentTimes], now: UnixMicros) -> Figures {
     Figures {
         opened,
         operator_hours,
-        per_operator_hour: if operator_hours == 0 { 0.0 } else { opened as f64 / operator_hours as f64 },
+        per_operator_hour: if operator_hours == 0 {
+            0.0
+        } else {
+            opened as f64 / operator_hours as f64
+        },
         take_s: (quantile(&take, 0.5), quantile(&take, 0.95)),
         close_s: (quantile(&close, 0.5), quantile(&close, 0.95)),
         per_hour,
@@ -112,11 +119,18 @@ struct DashboardPage {
 
 const CHART_HEIGHT: usize = 120;
 
-pub(crate) async fn page<S: Store>(State(st): State<Arc<WebState<S>>>, headers: HeaderMap) -> Result<axum::response::Response, Refusal> {
+pub(crate) async fn page<S: Store>(
+    State(st): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+) -> Result<axum::response::Response, Refusal> {
     let me = st.me(&headers).await?;
     me.require(Permission::ViewDashboard)?;
     let now = st.clock.now();
-    let times = st.store.incident_times(UnixMicros(now.0 - 24 * HOUR_US)).await.map_err(|e| refuse(&me, e))?;
+    let times = st
+        .store
+        .incident_times(UnixMicros(now.0 - 24 * HOUR_US))
+        .await
+        .map_err(|e| refuse(&me, e))?;
     let open = st.store.queue().await.map_err(|e| refuse(&me, e))?.len();
     let figures = figures(&times, now);
     let top = figures.per_hour.iter().copied().max().unwrap_or(0).max(1);
@@ -168,9 +182,24 @@ mod tests {
     fn figures_count_per_hour_and_per_operator_hour() {
         let now = at(100_000);
         let times = vec![
-            IncidentTimes { owner_id: Some(1), opened_at: at(99_000), taken_at: Some(at(99_010)), closed_at: Some(at(99_100)) },
-            IncidentTimes { owner_id: Some(2), opened_at: at(99_500), taken_at: Some(at(99_530)), closed_at: None },
-            IncidentTimes { owner_id: None, opened_at: at(1_000), taken_at: None, closed_at: None },
+            IncidentTimes {
+                owner_id: Some(1),
+                opened_at: at(99_000),
+                taken_at: Some(at(99_010)),
+                closed_at: Some(at(99_100)),
+            },
+            IncidentTimes {
+                owner_id: Some(2),
+                opened_at: at(99_500),
+                taken_at: Some(at(99_530)),
+                closed_at: None,
+            },
+            IncidentTimes {
+                owner_id: None,
+                opened_at: at(1_000),
+                taken_at: None,
+                closed_at: None,
+            },
         ];
         let f = figures(&times, now);
         assert_eq!(f.opened, 2, "the one older than a day is left out");

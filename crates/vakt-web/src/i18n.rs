@@ -17,7 +17,11 @@ impl Lang {
     /// Reads `sv` or `en`; anything else is Swedish.
     #[must_use]
     pub fn parse(text: &str) -> Lang {
-        if text.trim().starts_with("en") { Lang::En } else { Lang::Sv }
+        if text.trim().starts_with("en") {
+            Lang::En
+        } else {
+            Lang::Sv
+        }
     }
 
     /// The stable code.

@@ -110,7 +110,11 @@ pub async fn verify_secret<S: Store>(
 /// Today's civil date in Sweden, for checking personal numbers.
 #[must_use]
 pub fn today(now: UnixMicros) -> CivilDate {
-    let fallback = CivilDate { year: 2000, month: 1, day: 1 };
+    let fallback = CivilDate {
+        year: 2000,
+        month: 1,
+        day: 1,
+    };
     let Ok(timestamp) = jiff::Timestamp::from_microsecond(now.0) else {
         return fallback;
     };
@@ -140,12 +144,21 @@ pub async fn create_staff<S: Store>(
             "That login is taken.",
             "Inloggningsnamnet är upptaget.",
         )],
-        other => vec![Problem::new("", "unavailable", other.to_string(), other.to_string())],
+        other => vec![Problem::new(
+            "",
+            "unavailable",
+            other.to_string(),
+            other.to_string(),
+        )],
     };
-    let password_hash = state
-        .hasher
-        .hash(&valid.password)
-        .map_err(|e| vec![Problem::new("password", "hash", e.to_string(), e.to_string())])?;
+    let password_hash = state.hasher.hash(&valid.password).map_err(|e| {
+        vec![Problem::new(
+            "password",
+            "hash",
+            e.to_string(),
+            e.to_string(),
+        )]
+    })?;
     state
         .store
         .create_staff(
@@ -297,9 +310,18 @@ pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
 /// Headers every response carries: no framing, no sniffing, scripts only from Vakt itself.
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, header::HeaderValue::from_static("nosniff"));
-    headers.insert(header::X_FRAME_OPTIONS, header::HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, header::HeaderValue::from_static("same-origin"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::X_FRAME_OPTIONS,
+        header::HeaderValue::from_static("DENY"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(

@@ -37,10 +37,16 @@ pub struct App {
     pub api_token_file: Option<std::path::PathBuf>,
     /// The database file.
     pub database: std::path::PathBuf,
+    /// Where incident changes are announced.
+    pub changes: vakt_engine::Changes,
+    /// The store, for tools and tests that act as Vakt itself.
+    pub store: SqliteStore,
+    /// The hasher of passwords and codes.
+    pub hasher: vakt_store::secret::SecretHasher,
     shutdown: CancellationToken,
     receiver: vakt_receiver::Running,
     http_task: tokio::task::JoinHandle<()>,
-    store: SqliteStore,
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHandle> {
@@ -106,6 +112,38 @@ fn api_token(settings: &Settings) -> anyhow::Result<(String, Option<std::path::P
     Ok((token, Some(path)))
 }
 
+/// The server-side secret for hashes: from the settings, or generated once into the data
+/// folder.
+fn secret_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    if !settings.security.secret_key.is_empty() {
+        return Ok(settings.security.secret_key.as_bytes().to_vec());
+    }
+    let path = settings.data_dir.join("secret-key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let key = existing.trim().to_owned();
+        if !key.is_empty() {
+            return Ok(key.into_bytes());
+        }
+    }
+    let bytes: [u8; 32] = rand::random();
+    let key = hex::encode(bytes);
+    write_secret(&path, &key).with_context(|| format!("writing {}", path.display()))?;
+    Ok(key.into_bytes())
+}
+
+/// The hasher the settings describe.
+///
+/// # Errors
+/// When the secret key is missing and cannot be written, or the cost is out of range.
+pub fn hasher(settings: &Settings) -> anyhow::Result<vakt_store::secret::SecretHasher> {
+    let cost = vakt_store::secret::HashCost {
+        memory_kib: settings.security.hash_memory_kib,
+        iterations: settings.security.hash_iterations,
+    };
+    vakt_store::secret::SecretHasher::new(&secret_key(settings)?, cost)
+        .context("the [security] hash settings")
+}
+
 fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
     use std::io::Write;
     #[cfg(unix)]
@@ -151,17 +189,62 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         default_window: vakt_dc09::Window::default(),
         default_dialect: vakt_dc09::Dialect::default(),
     };
-    let receiver = vakt_receiver::start(config, store.clone(), table, clock, shutdown.clone())
-        .await
-        .context("starting the DC-09 receiver")?;
+    let receiver = vakt_receiver::start(
+        config,
+        store.clone(),
+        table,
+        clock.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .context("starting the DC-09 receiver")?;
     let dc09 = receiver.bound.clone();
 
     let render: Arc<dyn Fn() -> String + Send + Sync> =
         Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default());
+    let hasher = hasher(&settings)?;
+    let changes = vakt_engine::Changes::default();
+    let engine = vakt_engine::EngineConfig {
+        rules: vakt_engine::Rules {
+            hold: vakt_core::centre::HoldWindows {
+                burglary_s: settings.engine.hold_burglary_s,
+                tamper_s: settings.engine.hold_tamper_s,
+                technical_s: settings.engine.hold_technical_s,
+            },
+            runaway_alarms_per_hour: settings.engine.runaway_alarms_per_hour,
+            supervision_grace_s: settings.engine.supervision_grace_s,
+        },
+        poll_ms: settings.engine.poll_ms,
+        ..vakt_engine::EngineConfig::default()
+    };
+    let background = vec![
+        tokio::spawn(vakt_engine::run(
+            store.clone(),
+            clock.clone(),
+            engine,
+            changes.clone(),
+            shutdown.clone(),
+        )),
+        tokio::spawn(vakt_notify::run(
+            store.clone(),
+            clock.clone(),
+            settings.notify.clone(),
+            shutdown.clone(),
+        )),
+    ];
     let state = Arc::new(vakt_web::WebState {
         store: store.clone(),
         api_token: api_token.clone(),
         metrics: render,
+        hasher: hasher.clone(),
+        security: vakt_web::auth::SecurityConfig {
+            secure_cookies: settings.security.secure_cookies,
+            session_hours: settings.security.session_hours.max(1),
+            failures_max: settings.security.failures_max.max(1),
+            lock_s: settings.security.lock_s,
+        },
+        changes: changes.clone(),
+        clock: clock.clone(),
     });
     let listener = tokio::net::TcpListener::bind(settings.http.listen)
         .await
@@ -181,9 +264,12 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         api_token,
         api_token_file,
         database,
+        changes,
+        hasher,
         shutdown,
         receiver,
         http_task,
+        background,
         store,
     })
 }
@@ -193,6 +279,9 @@ impl App {
     pub async fn shutdown(self) {
         self.shutdown.cancel();
         self.receiver.wait().await;
+        for task in self.background {
+            let _ = task.await;
+        }
         let _ = self.http_task.await;
         self.store.close().await;
     }

@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vakt::settings::{HttpOverride, Overrides, Settings};
 use vakt_core::{Clock, SystemClock};
-use vakt_store::{Journal, Registry, SignalFilter};
+use vakt_store::{Centre, Journal, Registry, SignalFilter};
 
 // The receiver's hot path allocates many small buffers; glibc's allocator spent a fifth of
 // the benchmark's CPU time (docs/BENCHMARKS.md), mimalloc much less.
@@ -66,6 +66,11 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Manage the staff who sign in to the console.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print an annotated vakt.toml with every default.
@@ -75,6 +80,30 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Create a console login; the password is read from standard input.
+    Add {
+        /// The login name.
+        #[arg(long)]
+        login: String,
+        /// The full name.
+        #[arg(long)]
+        name: String,
+        /// operator, lead, customer_service, billing, technician, guard or admin.
+        #[arg(long)]
+        role: String,
+        /// The guard company's id (for the guard role).
+        #[arg(long)]
+        guard_company: Option<i64>,
+        /// sv or en.
+        #[arg(long, default_value = "sv")]
+        language: String,
+    },
+    /// List the console logins.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -261,6 +290,77 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Staff {
+            command:
+                StaffCommand::Add {
+                    login,
+                    name,
+                    role,
+                    guard_company,
+                    language,
+                },
+        } => {
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let form = vakt_store::forms::StaffForm {
+                login,
+                name,
+                role,
+                guard_company_id: guard_company.map(|g| g.to_string()).unwrap_or_default(),
+                language,
+                password: password.trim_end_matches(['\r', '\n']).to_owned(),
+            };
+            let valid = match form.validate() {
+                Ok(valid) => valid,
+                Err(problems) => {
+                    for p in problems {
+                        writeln!(out, "{}: {}", p.field, p.en)?;
+                    }
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let hasher = vakt::hasher(&settings)?;
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let created = store
+                .create_staff(
+                    vakt_store::NewStaff {
+                        login: valid.login.clone(),
+                        name: valid.name,
+                        role: valid.role,
+                        guard_company_id: valid.guard_company_id,
+                        language: valid.language,
+                        password_hash: hasher.hash(&valid.password)?,
+                    },
+                    &vakt_store::Actor {
+                        staff_id: None,
+                        name: "command line".into(),
+                    },
+                )
+                .await;
+            store.close().await;
+            match created {
+                Ok(id) => {
+                    writeln!(out, "Created {} (id {id}).", valid.login)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(vakt_store::StoreError::Conflict(_)) => {
+                    writeln!(out, "The login {} is taken.", valid.login)?;
+                    Ok(ExitCode::from(2))
+                }
+                Err(error) => Err(error.into()),
+            }
+        }
+        Command::Staff {
+            command: StaffCommand::List,
+        } => {
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let staff = store.staff().await;
+            store.close().await;
+            for s in staff? {
+                writeln!(out, "{:<20} {:<30} {}", s.login, s.name, s.role.as_str())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             command: BenchCommand::Receiver(options),
         } => {
@@ -293,7 +393,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     }
     writeln!(
         out,
-        "  HTTP: http://{}  (health /healthz, metrics /metrics, API /api/v1)",
+        "  Console: http://{}  (API /api/v1, health /healthz, metrics /metrics)",
         app.http
     )?;
     writeln!(out, "  Database: {}", app.database.display())?;
@@ -301,6 +401,10 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         Some(path) => writeln!(out, "  API token: in {}", path.display())?,
         None => writeln!(out, "  API token: from the configuration")?,
     }
+    writeln!(
+        out,
+        "  Sign in with a login made by: vakt staff add --login NAME --name \"Full Name\" --role admin"
+    )?;
     writeln!(out, "Stop with Ctrl-C.")?;
     out.flush()?;
     drop(out);

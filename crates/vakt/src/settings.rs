@@ -28,6 +28,79 @@ pub struct Settings {
     pub receiver: ReceiverSettings,
     /// The signal journal.
     pub journal: JournalSettings,
+    /// Sign-in, sessions and secrets.
+    pub security: SecuritySettings,
+    /// The alarm pipeline.
+    pub engine: EngineSettings,
+    /// SMS and e-mail delivery.
+    pub notify: vakt_notify::NotifyConfig,
+}
+
+/// Security settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SecuritySettings {
+    /// Send cookies only over HTTPS.
+    pub secure_cookies: bool,
+    /// How long a console session lasts, in hours.
+    pub session_hours: u32,
+    /// Wrong passwords or codes in a row before the account or code is locked.
+    pub failures_max: u32,
+    /// How long a lock lasts, in seconds.
+    pub lock_s: u32,
+    /// Argon2id memory per hash, in KiB.
+    pub hash_memory_kib: u32,
+    /// Argon2id passes.
+    pub hash_iterations: u32,
+    /// The server-side secret for hashes (hex or text, at least 16 bytes); empty means one is
+    /// generated into `<data_dir>/secret-key`.
+    pub secret_key: String,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> SecuritySettings {
+        SecuritySettings {
+            secure_cookies: true,
+            session_hours: 12,
+            failures_max: 5,
+            lock_s: 900,
+            hash_memory_kib: 19 * 1024,
+            hash_iterations: 2,
+            secret_key: String::new(),
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    /// How long a burglary alarm waits for an authorised disarm, in seconds (0: never).
+    pub hold_burglary_s: u32,
+    /// The same for tamper alarms.
+    pub hold_tamper_s: u32,
+    /// The same for technical alarms.
+    pub hold_technical_s: u32,
+    /// More alarms than this from one point in an hour mark it as runaway.
+    pub runaway_alarms_per_hour: u32,
+    /// Added to a transmitter's heartbeat interval before its silence opens an incident, in
+    /// seconds.
+    pub supervision_grace_s: u32,
+    /// How often the journal is read for new signals, in milliseconds.
+    pub poll_ms: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> EngineSettings {
+        EngineSettings {
+            hold_burglary_s: 60,
+            hold_tamper_s: 0,
+            hold_technical_s: 0,
+            runaway_alarms_per_hour: 10,
+            supervision_grace_s: 60,
+            poll_ms: 100,
+        }
+    }
 }
 
 /// HTTP settings.
@@ -77,6 +150,9 @@ impl Default for Settings {
             http: HttpSettings::default(),
             receiver: ReceiverSettings::default(),
             journal: JournalSettings::default(),
+            security: SecuritySettings::default(),
+            engine: EngineSettings::default(),
+            notify: vakt_notify::NotifyConfig::default(),
         }
     }
 }
@@ -247,6 +323,53 @@ queue_writes_max = 16384
 duplicate_window_s = 120
 # How long SQLite waits for its lock, in milliseconds.
 busy_timeout_ms = 5000
+
+[security]
+# Send the console's cookies only over HTTPS. Turn off only when the console is reached over
+# plain HTTP on a trusted network (browsers treat 127.0.0.1 and localhost as secure anyway).
+secure_cookies = true
+# How long a console session lasts, in hours.
+session_hours = 12
+# Wrong passwords in a row (sign-in, a contact's password, a revoking code) before it is locked,
+# and for how long, in seconds.
+failures_max = 5
+lock_s = 900
+# Argon2id cost for passwords and codes: memory in KiB and passes.
+hash_memory_kib = 19456
+hash_iterations = 2
+# The server-side secret mixed into every hash, at least 16 characters. Empty: generated once
+# into <data_dir>/secret-key. Losing it makes every stored password and code unusable.
+secret_key = ""
+
+[engine]
+# How long an alarm waits for an authorised disarm before only an operator can close it, in
+# seconds, per category (fire, hold-up and medical alarms are never held).
+hold_burglary_s = 60
+hold_tamper_s = 0
+hold_technical_s = 0
+# More alarms than this from one alarm point in an hour mark it as runaway: they are grouped
+# on one incident and flagged.
+runaway_alarms_per_hour = 10
+# Added to a transmitter's heartbeat interval before its silence opens an incident, in seconds.
+supervision_grace_s = 60
+# How often the journal is read for new signals, in milliseconds.
+poll_ms = 100
+
+[notify]
+# SMS gateway: Vakt POSTs {"to", "from", "message", "reference"} as JSON. Empty: SMS stay in
+# the outbox undelivered.
+sms_gateway_url = ""
+sms_gateway_token = ""
+sms_sender = "Vakt"
+# SMTP relay as host:port. Empty: e-mail stays in the outbox undelivered.
+smtp_relay = ""
+email_from = "larmcentralen@vakt.invalid"
+# How often the outbox is read, in milliseconds; attempts before giving up; the first retry's
+# delay in seconds (doubling after each failure); the time one delivery may take, in seconds.
+poll_ms = 500
+attempts_max = 8
+retry_base_s = 5
+timeout_s = 10
 "#;
 
 #[cfg(test)]
