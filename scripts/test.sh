@@ -35,6 +35,11 @@ for crate in vakt-core vakt-dc09; do
   fi
 done
 
+# The engine speaks only to the store's traits: no database, web or HTTP client in it.
+if cargo tree -q -p vakt-engine -e normal --prefix none | grep -E '^(sqlx|axum|reqwest|hyper|lettre) '; then
+  echo "vakt-engine must stay on the store traits"; exit 1
+fi
+
 say "format"
 cargo fmt --all --check
 

@@ -85,6 +85,7 @@ fn u32_of(value: Option<i64>) -> Option<u32> {
 
 // --- writing helpers ---
 
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 async fn audit(
     tx: &mut SqliteConnection,
     now: UnixMicros,
@@ -120,6 +121,7 @@ async fn bump_revision(tx: &mut SqliteConnection) -> Result<()> {
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 async fn log(
     tx: &mut SqliteConnection,
     incident_id: i64,
@@ -1565,10 +1567,10 @@ pub(crate) async fn apply_engine(
     let mut tx = c.begin().await.map_err(db)?;
     let mut touched = Vec::new();
     for change in changes {
-        if let Some(id) = apply_change(&mut tx, change, now).await? {
-            if !touched.contains(&id) {
-                touched.push(id);
-            }
+        if let Some(id) = apply_change(&mut tx, change, now).await?
+            && !touched.contains(&id)
+        {
+            touched.push(id);
         }
     }
     sqlx::query("UPDATE engine_cursor SET signal_id = max(signal_id, $1) WHERE id = 1")
@@ -2065,7 +2067,8 @@ pub(crate) async fn incident_times(
     pool: &SqlitePool,
     since: UnixMicros,
 ) -> Result<Vec<IncidentTimes>> {
-    let rows: Vec<(Option<i64>, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+    type Times = (Option<i64>, i64, Option<i64>, Option<i64>);
+    let rows: Vec<Times> = sqlx::query_as(
         "SELECT owner_id, opened_at_us, taken_at_us, closed_at_us FROM incidents WHERE opened_at_us >= $1",
     )
     .bind(since.0)

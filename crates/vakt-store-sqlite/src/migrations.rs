@@ -12,11 +12,18 @@ use vakt_store::StoreError;
 
 use crate::unavailable;
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "signal path",
-    include_str!("../migrations/0001_signal_path.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "signal path",
+        include_str!("../migrations/0001_signal_path.sql"),
+    ),
+    (
+        2,
+        "alarm centre",
+        include_str!("../migrations/0002_alarm_centre.sql"),
+    ),
+];
 
 #[derive(Debug)]
 struct Embedded;

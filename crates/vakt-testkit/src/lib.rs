@@ -48,6 +48,10 @@ pub fn test_settings(folder: &std::path::Path) -> Settings {
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     settings.http.api_token = "test-token".into();
     settings.receiver.registry_poll_ms = 50;
+    // Cheap hashes and a quick engine: tests check behaviour, not cost.
+    settings.security.hash_memory_kib = 64;
+    settings.security.hash_iterations = 1;
+    settings.engine.poll_ms = 20;
     for listener in &mut settings.receiver.listeners {
         listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
     }
@@ -333,4 +337,187 @@ pub async fn http(
 #[must_use]
 pub fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+/// A console user over raw HTTP: a session cookie and the form token.
+#[derive(Clone, Debug)]
+pub struct Console {
+    /// Where the console is.
+    pub address: SocketAddr,
+    /// The session cookie (`vakt_session=...`), empty when signed out.
+    pub cookie: String,
+    /// The session's form token.
+    pub csrf: String,
+    /// The language cookie, if chosen.
+    pub lang: Option<&'static str>,
+}
+
+/// An HTTP answer: status, `Location`, body and every header line.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The `Location` header, if any.
+    pub location: String,
+    /// The body.
+    pub body: String,
+    /// The raw header block.
+    pub headers: String,
+}
+
+/// Sends one request with a cookie and an optional form body.
+///
+/// # Errors
+/// When the server cannot be reached.
+pub async fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    cookie: &str,
+    form: Option<&[(&str, &str)]>,
+) -> std::io::Result<Answer> {
+    let mut stream = TcpStream::connect(address).await?;
+    let body = form
+        .map(|pairs| {
+            let mut encoder = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in pairs {
+                encoder.append_pair(k, v);
+            }
+            encoder.finish()
+        })
+        .unwrap_or_default();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
+    if !cookie.is_empty() {
+        head.push_str(&format!("Cookie: {cookie}\r\n"));
+    }
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    stream.write_all(head.as_bytes()).await?;
+    let mut response = Vec::new();
+    tokio::time::timeout(ANSWER_TIMEOUT, stream.read_to_end(&mut response))
+        .await
+        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let location = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: ")
+                .or_else(|| l.strip_prefix("Location: "))
+        })
+        .unwrap_or_default()
+        .to_owned();
+    let body = if headers
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok(Answer {
+        status,
+        location,
+        body,
+        headers: headers.to_owned(),
+    })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        out.push_str(rest.get(..size).unwrap_or(rest));
+        body = rest.get(size + 2..).unwrap_or_default();
+    }
+    out
+}
+
+impl Console {
+    /// Signs in; panics when the sign-in is refused.
+    ///
+    /// # Panics
+    /// When the login or password is wrong.
+    pub async fn sign_in(address: SocketAddr, login: &str, password: &str) -> Console {
+        let answer = request(
+            address,
+            "POST",
+            "/login",
+            "",
+            Some(&[("login", login), ("password", password)]),
+        )
+        .await
+        .expect("the console answers");
+        assert_eq!(answer.status, 303, "sign-in as {login}: {}", answer.body);
+        let cookie = answer
+            .headers
+            .lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .starts_with("set-cookie: vakt_session=")
+                    .then(|| l[12..].to_owned())
+            })
+            .and_then(|c| c.split(';').next().map(str::to_owned))
+            .expect("a session cookie");
+        let mut console = Console {
+            address,
+            cookie,
+            csrf: String::new(),
+            lang: None,
+        };
+        let page = console.get("/").await;
+        let page = if page.status == 303 {
+            console
+                .get(&page.location.replace(&format!("http://{address}"), ""))
+                .await
+        } else {
+            page
+        };
+        console.csrf = page
+            .body
+            .split("data-csrf=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!console.csrf.is_empty(), "no form token on {}", page.body);
+        console
+    }
+
+    fn cookies(&self) -> String {
+        match self.lang {
+            Some(lang) => format!("{}; vakt_lang={lang}", self.cookie),
+            None => self.cookie.clone(),
+        }
+    }
+
+    /// GETs a page.
+    ///
+    /// # Panics
+    /// When the console does not answer.
+    pub async fn get(&self, path: &str) -> Answer {
+        request(self.address, "GET", path, &self.cookies(), None)
+            .await
+            .expect("the console answers")
+    }
+
+    /// POSTs a form with the session's token added.
+    ///
+    /// # Panics
+    /// When the console does not answer.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let mut all: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        all.extend_from_slice(fields);
+        request(self.address, "POST", path, &self.cookies(), Some(&all))
+            .await
+            .expect("the console answers")
+    }
 }

@@ -1157,6 +1157,10 @@ async fn create_site<S: Store>(
     ))
 }
 
+/// One category's instruction on the site page: category, label, (action, note) steps, and
+/// who changed it when.
+type InstructionRow = (String, String, Vec<(String, String)>, String);
+
 #[derive(Template)]
 #[template(path = "site.html")]
 struct SitePage {
@@ -1171,7 +1175,7 @@ struct SitePage {
     problems: Vec<(String, String)>,
     point_kinds: Vec<(&'static str, &'static str)>,
     step_actions: Vec<(&'static str, &'static str)>,
-    instructions: Vec<(String, String, Vec<(String, String)>, String)>,
+    instructions: Vec<InstructionRow>,
     history: Vec<Row>,
     blank_rows: Vec<usize>,
     now_us: i64,

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 mod api;
+mod arc;
 mod cli;
 mod crash;
 mod external;

@@ -1,0 +1,849 @@
+//! The alarm receiving centre on the real server: signals become incidents, operators handle
+//! them in the console, guards report, and the rules (hold window, supervision, test mode,
+//! runaway, locks, roles, bad input) hold.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use vakt_core::centre::{Permission, Role};
+use vakt_dc09::TokenName;
+use vakt_store::{Actor, Centre, TestMode};
+use vakt_testkit::{
+    Console, Panel, TestApp, http, json, spawn_app_with, tcp_exchange, transmitter,
+};
+use vakt_web::auth::{Need, ROUTES};
+
+const TOKEN: Option<&str> = Some("test-token");
+const PASSWORD: &str = "ett långt lösenord";
+
+/// What the seed made.
+struct Seeded {
+    site: i64,
+    company: i64,
+    contact_password: &'static str,
+}
+
+async fn api(
+    app: &TestApp,
+    method: &str,
+    path: &str,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let (status, text) = http(app.http, method, path, TOKEN, Some(&body.to_string()))
+        .await
+        .unwrap();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json(&text)
+    }
+}
+
+/// A customer with a phone, a site with points, users and contacts, transmitter 1234 on it,
+/// a guard company covering its area, and staff of every role (login = role name).
+async fn seed(app: &TestApp, interval_s: u32) -> Seeded {
+    let customer = api(app, "POST", "/api/v1/customers", serde_json::json!({
+        "kind": "private", "name": "Anna Berg", "identity": "811218-9876", "phone": "070-123 45 67"
+    }))
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let site = api(app, "POST", "/api/v1/sites", serde_json::json!({
+        "customer_id": customer.to_string(), "name": "Villa Berg", "address": "Storgatan 1, Uppsala",
+        "guard_area": "Uppsala"
+    }))
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    api(
+        app,
+        "PUT",
+        &format!("/api/v1/sites/{site}/points"),
+        serde_json::json!([
+            { "number": "4", "name": "Hall", "kind": "motion", "location": "vid ytterdörren" },
+            { "number": "7", "name": "Kök", "kind": "smoke" }
+        ]),
+    )
+    .await;
+    api(
+        app,
+        "PUT",
+        &format!("/api/v1/sites/{site}/users"),
+        serde_json::json!([
+            { "number": "3", "name": "Anna Berg" }
+        ]),
+    )
+    .await;
+    api(app, "PUT", &format!("/api/v1/sites/{site}/contacts"), serde_json::json!([
+        { "name": "Anna Berg", "phone": "070-123 45 67", "authority": "full", "password": "Blåbär 12" },
+        { "name": "Bo Berg", "phone": "+46 8 123 456 78", "authority": "cancel_only", "hours": "07:00-22:00", "password": "Lingon 34" }
+    ]))
+    .await;
+    let mut input = transmitter("1234", None);
+    input.supervision_interval_s = Some(interval_s);
+    input.site_name = "Villa Berg".into();
+    input.site_address = Some("Storgatan 1, Uppsala".into());
+    app.register(vec![input]).await;
+    let company = api(
+        app,
+        "POST",
+        "/api/v1/guard-companies",
+        serde_json::json!({
+            "name": "Nattvakten AB", "phone": "010-123 45 67", "areas": "Uppsala, Knivsta"
+        }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    api(
+        app,
+        "POST",
+        "/api/v1/guard-companies",
+        serde_json::json!({ "name": "Söderväkt", "areas": "Stockholm" }),
+    )
+    .await;
+    for role in Role::ALL {
+        let company = if *role == Role::Guard {
+            company.to_string()
+        } else {
+            String::new()
+        };
+        api(app, "POST", "/api/v1/staff", serde_json::json!({
+            "login": role.as_str(), "name": format!("{} Testsson", role.as_str()), "role": role.as_str(),
+            "guard_company_id": company, "password": PASSWORD
+        }))
+        .await;
+    }
+    Seeded {
+        site,
+        company,
+        contact_password: "Blåbär 12",
+    }
+}
+
+fn settings(
+    change: impl FnOnce(&mut vakt::settings::Settings),
+) -> impl FnOnce(&mut vakt::settings::Settings) {
+    move |s| {
+        s.engine.supervision_grace_s = 3_600;
+        change(s);
+    }
+}
+
+async fn send(app: &TestApp, sequence: u16, data: &str) {
+    let mut panel = Panel::new("1234");
+    let answer = tcp_exchange(
+        app.tcp,
+        &panel.frame_at(TokenName::SiaDcs, sequence, data, None),
+    )
+    .await
+    .unwrap();
+    assert!(
+        String::from_utf8_lossy(&answer).contains("ACK"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+/// Waits until `check` holds, for up to `seconds`.
+async fn eventually<F, Fut>(seconds: u64, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(seconds);
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+async fn queue(app: &TestApp) -> Vec<serde_json::Value> {
+    let (_, body) = http(app.http, "GET", "/api/v1/incidents", TOKEN, None)
+        .await
+        .unwrap();
+    json(&body)["incidents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn incident(app: &TestApp, id: i64) -> serde_json::Value {
+    let (_, body) = http(
+        app.http,
+        "GET",
+        &format!("/api/v1/incidents/{id}"),
+        TOKEN,
+        None,
+    )
+    .await
+    .unwrap();
+    json(&body)
+}
+
+#[tokio::test]
+async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    let seeded = seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    eventually(5, "the burglary in the queue", || async {
+        queue(&app).await.len() == 1
+    })
+    .await;
+    let item = queue(&app).await.remove(0);
+    assert_eq!(item["category"], "burglary");
+    assert_eq!(item["title"], "Hall, vid ytterdörren");
+    assert!(
+        item["hold_until"].is_i64(),
+        "a burglary is held for an authorised disarm"
+    );
+    let id = item["id"].as_i64().unwrap();
+
+    let operator = Console::sign_in(app.http, "operator", PASSWORD).await;
+    let page = operator.get(&format!("/incidents/{id}")).await;
+    assert!(
+        page.body.contains("Inbrott – Hall, vid ytterdörren"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Rörelsedetektor"));
+    assert_eq!(
+        operator
+            .post(
+                &format!("/incidents/{id}/step"),
+                &[("step", "0"), ("outcome", "called")]
+            )
+            .await
+            .status,
+        409,
+        "not taken yet"
+    );
+    assert_eq!(
+        operator
+            .post(&format!("/incidents/{id}/take"), &[])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        operator
+            .post(
+                &format!("/incidents/{id}/step"),
+                &[("step", "0"), ("outcome", "no_answer")]
+            )
+            .await
+            .status,
+        303
+    );
+    let site = app.app.store.site(seeded.site).await.unwrap();
+    let contact = site.contacts[0].id.to_string();
+    let verified = operator
+        .post(
+            &format!("/incidents/{id}/verify"),
+            &[("contact", &contact), ("password", seeded.contact_password)],
+        )
+        .await;
+    assert!(verified.body.contains("Rätt lösenord"), "{}", verified.body);
+    assert!(
+        !verified.body.contains(seeded.contact_password),
+        "the password is never shown back"
+    );
+    let sent = operator
+        .post(
+            &format!("/incidents/{id}/dispatch"),
+            &[("company", &seeded.company.to_string())],
+        )
+        .await;
+    assert_eq!(sent.status, 303);
+
+    let guard = Console::sign_in(app.http, "guard", PASSWORD).await;
+    let mine = guard.get("/guard").await;
+    assert!(mine.body.contains("Villa Berg"), "{}", mine.body);
+    let dispatch = app.app.store.dispatches_for(seeded.company).await.unwrap()[0].id;
+    for (state, report) in [
+        ("accepted", ""),
+        ("on_site", ""),
+        ("reported", "Fönster krossat i hallen, polis på plats."),
+    ] {
+        let answer = guard
+            .post(
+                &format!("/guard/dispatches/{dispatch}"),
+                &[("state", state), ("report", report)],
+            )
+            .await;
+        assert_eq!(answer.status, 303, "{state}: {}", answer.body);
+    }
+    let closed = operator
+        .post(
+            &format!("/incidents/{id}/close"),
+            &[("resolution", "real"), ("note", "Polisen tog över")],
+        )
+        .await;
+    assert_eq!(closed.status, 303);
+    assert!(queue(&app).await.is_empty());
+
+    let detail = incident(&app, id).await;
+    let actions: Vec<String> = detail["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "opened",
+            "taken",
+            "step",
+            "password_check",
+            "dispatch",
+            "dispatch_update",
+            "dispatch_update",
+            "dispatch_update",
+            "closed"
+        ]
+    );
+    assert_eq!(detail["resolution"], "real");
+    let report = &detail["dispatches"][0];
+    assert_eq!(report["state"], "reported");
+    assert!(
+        report["accepted_at"].is_i64()
+            && report["on_site_at"].is_i64()
+            && report["reported_at"].is_i64()
+    );
+    app.app.shutdown().await;
+}
+
+/// An HTTP server that records the bodies POSTed to it.
+async fn sms_gateway() -> (std::net::SocketAddr, Arc<tokio::sync::Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let received = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let store = received.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut stream, _)) = listener.accept().await else {
+                return;
+            };
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut buffer = [0_u8; 4096];
+                loop {
+                    let Ok(n) = stream.read(&mut buffer).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&buffer[..n]);
+                    let text = String::from_utf8_lossy(&data).into_owned();
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let length = head
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length: ")
+                                    .and_then(|v| v.trim().parse::<usize>().ok())
+                            })
+                            .unwrap_or(0);
+                        if body.len() >= length {
+                            store.lock().await.push(body.to_owned());
+                            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                            return;
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (address, received)
+}
+
+#[tokio::test]
+async fn an_authorised_disarm_in_the_hold_window_cancels_the_alarm_and_texts_the_customer() {
+    let (gateway, received) = sms_gateway().await;
+    let app = spawn_app_with(settings(move |s| {
+        s.notify.sms_gateway_url = format!("http://{gateway}/sms");
+        s.notify.poll_ms = 50;
+    }))
+    .await;
+    seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    eventually(5, "the burglary", || async { queue(&app).await.len() == 1 }).await;
+    let id = queue(&app).await[0]["id"].as_i64().unwrap();
+    // User 9 is not registered: an unknown user's disarm cancels nothing.
+    send(&app, 2, "#1234|Nri1/OP9").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(queue(&app).await.len(), 1);
+    send(&app, 3, "#1234|Nri1/OP3").await;
+    eventually(5, "the cancellation", || async {
+        queue(&app).await.is_empty()
+    })
+    .await;
+    let detail = incident(&app, id).await;
+    assert_eq!(detail["resolution"], "cancelled");
+    assert_eq!(detail["closed_by"], "user 3 (Anna Berg)");
+    eventually(10, "the SMS at the gateway", || async {
+        !received.lock().await.is_empty()
+    })
+    .await;
+    let sms: serde_json::Value = json(&received.lock().await[0]);
+    assert_eq!(sms["to"], "+46701234567");
+    let text = sms["message"].as_str().unwrap();
+    assert!(
+        text.contains("Villa Berg") && text.contains("behörig kod eller bricka"),
+        "{text}"
+    );
+    eventually(5, "the delivery recorded", || async {
+        app.app
+            .store
+            .messages(10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.delivered_at.is_some())
+    })
+    .await;
+    // A fire is never held: disarming does not cancel it.
+    send(&app, 4, "#1234|Nri1/FA7").await;
+    eventually(5, "the fire", || async { queue(&app).await.len() == 1 }).await;
+    assert!(queue(&app).await[0]["hold_until"].is_null());
+    send(&app, 5, "#1234|Nri1/OP3").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(queue(&app).await.len(), 1, "a fire stays for the operator");
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_silent_transmitter_opens_one_technical_incident_and_its_return_is_noted() {
+    let app = spawn_app_with(|s| {
+        s.engine.supervision_grace_s = 1;
+    })
+    .await;
+    seed(&app, 1).await;
+    send(&app, 1, "#1234|Nri1/RP").await;
+    eventually(10, "the no-contact incident", || async {
+        queue(&app).await.len() == 1
+    })
+    .await;
+    let item = queue(&app).await.remove(0);
+    assert_eq!(item["category"], "technical");
+    let id = item["id"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        queue(&app).await.len(),
+        1,
+        "the silence is raised once, not again on every pass"
+    );
+    send(&app, 2, "#1234|Nri1/RP").await;
+    eventually(5, "the return on the incident", || async {
+        incident(&app, id).await["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["action"] == "restored")
+    })
+    .await;
+    let operator = Console::sign_in(app.http, "operator", PASSWORD).await;
+    let page = operator.get(&format!("/incidents/{id}")).await;
+    assert!(
+        page.body.contains("Ingen kontakt med objektet")
+            && page.body.contains("Kontakten återställd"),
+        "{}",
+        page.body
+    );
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn test_mode_journals_signals_without_alarm_handling_and_logs_its_end() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    let seeded = seed(&app, 3_600).await;
+    let until = vakt_core::UnixMicros(vakt_core::Clock::now(&vakt_core::SystemClock).0 + 2_000_000);
+    let technician = Actor {
+        staff_id: None,
+        name: "technician".into(),
+    };
+    app.app
+        .store
+        .set_test_mode(
+            seeded.site,
+            TestMode {
+                zone: None,
+                until: Some(until),
+                reason: "renovering".into(),
+            },
+            &technician,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        queue(&app).await.is_empty(),
+        "no alarm handling in test mode"
+    );
+    let (_, signals) = http(app.http, "GET", "/api/v1/signals?account=1234", TOKEN, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        json(&signals)["signals"].as_array().unwrap().len(),
+        1,
+        "the signal is journalled"
+    );
+    eventually(10, "the end of test mode in the audit log", || async {
+        app.app
+            .store
+            .audit(Some("test_mode".into()), Some(seeded.site), 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.action == "test mode ended" && a.actor == "system")
+    })
+    .await;
+    send(&app, 2, "#1234|Nri1/BA4").await;
+    eventually(5, "the alarm after test mode", || async {
+        queue(&app).await.len() == 1
+    })
+    .await;
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_runaway_point_is_grouped_on_one_flagged_incident() {
+    let app = spawn_app_with(settings(|s| s.engine.runaway_alarms_per_hour = 3)).await;
+    seed(&app, 3_600).await;
+    for sequence in 1..=6 {
+        send(&app, sequence, "#1234|Nri1/BA4").await;
+    }
+    eventually(5, "six alarms on the incident", || async {
+        queue(&app).await.first().is_some_and(|i| i["events"] == 6)
+    })
+    .await;
+    let items = queue(&app).await;
+    assert_eq!(items.len(), 1, "one incident, not six");
+    assert_eq!(items[0]["runaway_zone"], 4);
+    let detail = incident(&app, items[0]["id"].as_i64().unwrap()).await;
+    let flags = detail["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["action"] == "runaway")
+        .count();
+    assert_eq!(flags, 1);
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_operators_taking_the_same_incident_at_once_exactly_one_wins() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/FA7").await;
+    eventually(5, "the fire", || async { queue(&app).await.len() == 1 }).await;
+    let id = queue(&app).await[0]["id"].as_i64().unwrap();
+    let first = Console::sign_in(app.http, "operator", PASSWORD).await;
+    let second = Console::sign_in(app.http, "lead", PASSWORD).await;
+    let path = format!("/incidents/{id}/take");
+    let (a, b) = tokio::join!(first.post(&path, &[]), second.post(&path, &[]));
+    let mut statuses = [a.status, b.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
+    let loser = if a.status == 409 { &a } else { &b };
+    assert!(
+        loser.body.contains("Testsson"),
+        "the loser sees who has it: {}",
+        loser.body
+    );
+    let log = incident(&app, id).await["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["action"] == "taken")
+        .count();
+    assert_eq!(log, 1);
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_lock_a_contact_and_a_login() {
+    let app = spawn_app_with(settings(|s| s.security.failures_max = 3)).await;
+    let seeded = seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    eventually(5, "the alarm", || async { queue(&app).await.len() == 1 }).await;
+    let id = queue(&app).await[0]["id"].as_i64().unwrap();
+    let operator = Console::sign_in(app.http, "operator", PASSWORD).await;
+    operator.post(&format!("/incidents/{id}/take"), &[]).await;
+    let contact = app.app.store.site(seeded.site).await.unwrap().contacts[0]
+        .id
+        .to_string();
+    let path = format!("/incidents/{id}/verify");
+    for _ in 0..3 {
+        let answer = operator
+            .post(&path, &[("contact", &contact), ("password", "fel")])
+            .await;
+        assert!(
+            answer.body.contains("Fel lösenord") || answer.body.contains("Låst"),
+            "{}",
+            answer.body
+        );
+    }
+    let locked = operator
+        .post(
+            &path,
+            &[("contact", &contact), ("password", seeded.contact_password)],
+        )
+        .await;
+    assert!(
+        locked.body.contains("Låst efter för många fel"),
+        "even the right password is refused while locked: {}",
+        locked.body
+    );
+    for _ in 0..3 {
+        let answer = vakt_testkit::request(
+            app.http,
+            "POST",
+            "/login",
+            "",
+            Some(&[("login", "lead"), ("password", "wrong password")]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer.status, 401);
+    }
+    let answer = vakt_testkit::request(
+        app.http,
+        "POST",
+        "/login",
+        "",
+        Some(&[("login", "lead"), ("password", PASSWORD)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status, 401);
+    assert!(answer.body.contains("låst"), "{}", answer.body);
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_route_table_says() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    let seeded = seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/FA7").await;
+    eventually(5, "an incident", || async { queue(&app).await.len() == 1 }).await;
+    let incident_id = queue(&app).await[0]["id"].as_i64().unwrap().to_string();
+    let mut consoles = Vec::new();
+    for role in Role::ALL {
+        consoles.push((
+            Some(*role),
+            Console::sign_in(app.http, role.as_str(), PASSWORD).await,
+        ));
+    }
+    consoles.push((
+        None,
+        Console {
+            address: app.http,
+            cookie: String::new(),
+            csrf: String::new(),
+            lang: None,
+        },
+    ));
+    let mut checked = 0;
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.path != "/logout" && r.path != "/queue/events")
+    {
+        let id = if route.path.starts_with("/sites") {
+            seeded.site.to_string()
+        } else {
+            incident_id.clone()
+        };
+        let path = route.path.replace("{id}", &id);
+        for (role, console) in &consoles {
+            let answer = if route.method == "GET" {
+                console.get(&path).await
+            } else {
+                console.post(&path, &[]).await
+            };
+            let allowed = match (route.need, role) {
+                (Need::Public, _) => true,
+                (_, None) => false,
+                (Need::SignedIn, Some(_)) => true,
+                (Need::Permission(p), Some(role)) => role.may(p),
+            };
+            let refused = match role {
+                None => answer.status == 303 && answer.location.ends_with("/login"),
+                Some(_) => answer.status == 403,
+            };
+            assert_eq!(
+                !refused, allowed,
+                "{} {} as {:?}: {} {}",
+                route.method, path, role, answer.status, answer.location
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 200, "{checked}");
+    // A guard company's user never sees another company's dispatch.
+    let operator = &consoles
+        .iter()
+        .find(|(r, _)| *r == Some(Role::Operator))
+        .unwrap()
+        .1;
+    operator
+        .post(&format!("/incidents/{incident_id}/take"), &[])
+        .await;
+    let other = app
+        .app
+        .store
+        .guard_companies()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|g| g.id != seeded.company)
+        .unwrap();
+    operator
+        .post(
+            &format!("/incidents/{incident_id}/dispatch"),
+            &[("company", &other.id.to_string())],
+        )
+        .await;
+    let foreign = app.app.store.dispatches_for(other.id).await.unwrap()[0].id;
+    let guard = &consoles
+        .iter()
+        .find(|(r, _)| *r == Some(Role::Guard))
+        .unwrap()
+        .1;
+    assert!(!guard.get("/guard").await.body.contains("Villa Berg"));
+    let answer = guard
+        .post(
+            &format!("/guard/dispatches/{foreign}"),
+            &[("state", "accepted")],
+        )
+        .await;
+    assert_eq!(answer.status, 404);
+    assert!(Role::Guard.may(Permission::GuardWork));
+    // A form without the session's token is refused.
+    let forged = vakt_testkit::request(
+        app.http,
+        "POST",
+        &format!("/incidents/{incident_id}/note"),
+        &operator.cookie,
+        Some(&[("text", "x")]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(forged.status, 403);
+    app.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_in_the_readers_language_and_changes_nothing() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    let seeded = seed(&app, 3_600).await;
+    let before = app.app.store.customers().await.unwrap().len();
+    let mut service = Console::sign_in(app.http, "customer_service", PASSWORD).await;
+    let bad = [
+        ("kind", "private"),
+        ("name", "Karl Karlsson"),
+        ("identity", "811218-9875"),
+        ("phone", "12"),
+    ];
+    let answer = service.post("/customers", &bad).await;
+    assert_eq!(answer.status, 422);
+    assert!(
+        answer.body.contains("Inget sparades")
+            && answer.body.contains("Kontrollsiffran stämmer inte"),
+        "{}",
+        answer.body
+    );
+    service.lang = Some("en");
+    let answer = service.post("/customers", &bad).await;
+    assert!(
+        answer.body.contains("Nothing was saved") && answer.body.contains("check digit"),
+        "{}",
+        answer.body
+    );
+    let missing = service
+        .post(
+            "/customers",
+            &[
+                ("kind", "business"),
+                ("name", ""),
+                ("identity", "556036-0793"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, 422);
+    assert!(missing.body.contains("This field is required."));
+    let long = "x".repeat(5_000);
+    let oversized = service
+        .post(
+            &format!("/sites/{}", seeded.site),
+            &[("name", &long), ("address", "Storgatan 1")],
+        )
+        .await;
+    assert_eq!(oversized.status, 422);
+    assert!(oversized.body.contains("At most 200 characters"));
+    let contacts = service
+        .post(
+            &format!("/sites/{}/contacts", seeded.site),
+            &[
+                ("contacts[0].name", "Ny Person"),
+                ("contacts[0].phone", "not a phone"),
+                ("contacts[0].password", "abcd"),
+            ],
+        )
+        .await;
+    assert_eq!(contacts.status, 422);
+    assert_eq!(app.app.store.customers().await.unwrap().len(), before);
+    let site = app.app.store.site(seeded.site).await.unwrap();
+    assert_eq!(site.spec.name, "Villa Berg");
+    assert_eq!(site.contacts.len(), 2, "the contacts are as they were");
+    let (status, body) = http(
+        app.http,
+        "POST",
+        "/api/v1/customers",
+        TOKEN,
+        Some(r#"{"kind":"private","name":"X","identity":"19811218-9876","phone":"abc"}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 422);
+    let details = &json(&body)["error"]["details"][0];
+    assert_eq!(details["field"], "phone");
+    assert!(details["sv"].as_str().is_some() && details["en"].as_str().is_some());
+    let (status, _) = http(
+        app.http,
+        "POST",
+        "/api/v1/sites",
+        TOKEN,
+        Some(r#"{"name": 5}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 400);
+    // Every registry change by a person is in the audit log, with before and after.
+    let audit = app
+        .app
+        .store
+        .audit(Some("contacts".into()), Some(seeded.site), 10)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert!(audit[0].after.as_deref().unwrap().contains("Bo Berg"));
+    assert!(
+        !audit[0].after.as_deref().unwrap().contains("Lingon"),
+        "no password in the audit log"
+    );
+    app.app.shutdown().await;
+}
