@@ -28,6 +28,14 @@ if ! "$peer/bin/python" -c 'import my_dc09_spt' >/dev/null 2>&1; then
   "$peer/bin/pip" install -q --disable-pip-version-check my-dc09-spt==0.2.2
 fi
 
+# The browser tests: Debian's Chromium driven by playwright-core from npm.
+command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || apt_install chromium
+command -v node >/dev/null || apt_install nodejs
+command -v npm >/dev/null || apt_install npm
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 say "layering: the pure crates do no I/O"
 for crate in vakt-core vakt-dc09; do
   if cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(tokio|sqlx|axum|reqwest|hyper) ' ; then
@@ -48,3 +56,7 @@ cargo clippy -q --workspace --all-targets -- -D warnings
 
 say "tests"
 cargo test --workspace
+
+say "browser tests"
+cargo build -q -p vakt
+(cd e2e && node --test --test-concurrency=1)

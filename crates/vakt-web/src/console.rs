@@ -178,6 +178,7 @@ impl Chrome {
             "resolution" => Resolution::parse(name).map(|v| v.label(lang)),
             "dispatch" => DispatchState::parse(name).map(|v| v.label(lang)),
             "key" => vakt_core::centre::KeyState::parse(name).map(|v| v.label(lang)),
+            "key_action" => KeyAction::parse(name).map(|v| v.label(lang)),
             "role" => Role::parse(name).map(|v| v.label(lang)),
             _ => None,
         };
@@ -953,46 +954,52 @@ async fn incident_action<S: Store>(
                 .site(incident.item.site_id)
                 .await
                 .map_err(store_err(&me))?;
-            let Some(contact) = fields
-                .get("contact")
-                .parse::<i64>()
-                .ok()
-                .and_then(|cid| site.contacts.iter().find(|c| c.id == cid).cloned())
-            else {
-                return bad("Choose the contact person.", "Välj kontaktperson.");
+            let chosen = fields.get("contact");
+            let (which, name) = if chosen == "revoking" {
+                let name = match me.lang {
+                    Lang::Sv => "återkallningskoden".to_owned(),
+                    Lang::En => "the revoking code".to_owned(),
+                };
+                (SecretRef::RevokingCode(site.id), name)
+            } else {
+                let Some(contact) = chosen
+                    .parse::<i64>()
+                    .ok()
+                    .and_then(|cid| site.contacts.iter().find(|c| c.id == cid).cloned())
+                else {
+                    return bad("Choose the contact person.", "Välj kontaktperson.");
+                };
+                (SecretRef::Contact(contact.id), contact.name)
             };
             let said = fields.get("password");
             if said.chars().count() > forms::SECRET_CHARS_MAX {
                 return bad("The password is too long.", "Lösenordet är för långt.");
             }
-            match crate::verify_secret(&st, SecretRef::Contact(contact.id), said, now)
+            match crate::verify_secret(&st, which, said, now)
                 .await
                 .map_err(store_err(&me))?
             {
                 crate::Check::Right => {
                     flash = me.lang.t("right_password").to_owned();
                     IncidentAction::PasswordCheck {
-                        contact: contact.name,
+                        contact: name,
                         right: true,
                     }
                 }
                 crate::Check::Wrong => {
                     flash = me.lang.t("wrong_password").to_owned();
                     IncidentAction::PasswordCheck {
-                        contact: contact.name,
+                        contact: name,
                         right: false,
                     }
                 }
                 crate::Check::Locked => {
                     flash = me.lang.t("locked").to_owned();
-                    IncidentAction::Note(format!(
-                        "password check refused: {} is locked",
-                        contact.name
-                    ))
+                    IncidentAction::Note(format!("password check refused: {name} is locked"))
                 }
                 crate::Check::NotSet => {
                     flash = me.lang.t("no_password").to_owned();
-                    IncidentAction::Note(format!("{} has no password registered", contact.name))
+                    IncidentAction::Note(format!("{name} has no password registered"))
                 }
             }
         }
@@ -1177,6 +1184,7 @@ struct SitePage {
     step_actions: Vec<(&'static str, &'static str)>,
     instructions: Vec<InstructionRow>,
     history: Vec<Row>,
+    key_logs: Vec<(vakt_store::Key, Vec<vakt_store::KeyEvent>)>,
     blank_rows: Vec<usize>,
     now_us: i64,
     map_link: String,
@@ -1221,6 +1229,13 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
         })
         .collect();
     let history = st.store.site_history(id, 20).await.map_err(store_err(me))?;
+    let mut key_logs = Vec::with_capacity(site.keys.len());
+    for key in &site.keys {
+        key_logs.push((
+            key.clone(),
+            st.store.key_events(key.id).await.map_err(store_err(me))?,
+        ));
+    }
     let status = if problems.is_empty() {
         StatusCode::OK
     } else {
@@ -1251,6 +1266,7 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
                 .collect(),
             instructions,
             history: queue_rows_of(me, history),
+            key_logs,
             blank_rows: vec![0, 1],
             now_us: st.clock.now().0,
             map_link: map_link(&site),
@@ -1478,6 +1494,32 @@ async fn site_part<S: Store>(
                 )]),
                 (_, Err(problem), _) => Err(vec![problem]),
                 (_, _, Err(p)) => Err(p),
+            }
+        }
+        "keys" if fields.get("key_action") == KeyAction::SentForDestruction.as_str() => {
+            let site = st.store.site(id).await.map_err(store_err(&me))?;
+            match fields
+                .get("key")
+                .parse::<i64>()
+                .ok()
+                .filter(|k| site.keys.iter().any(|key| key.id == *k))
+            {
+                Some(key) => Ok(st
+                    .store
+                    .key_action(
+                        key,
+                        KeyAction::SentForDestruction,
+                        String::new(),
+                        None,
+                        &actor,
+                    )
+                    .await),
+                None => Err(vec![Problem::new(
+                    "key",
+                    "key",
+                    "Choose one of the site's keys.",
+                    "Välj en av objektets nycklar.",
+                )]),
             }
         }
         "keys" => {

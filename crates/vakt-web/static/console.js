@@ -21,7 +21,10 @@
       beep();
     });
   }
+  // Counted so a test can see the alarm was signalled even where no sound can play.
+  window.vaktAlerts = 0;
   function beep() {
+    window.vaktAlerts++;
     if (!audio) return;
     [0, 0.35, 0.7].forEach(function (at) {
       var osc = audio.createOscillator();

@@ -847,3 +847,137 @@ async fn bad_input_is_refused_in_the_readers_language_and_changes_nothing() {
     );
     app.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn keys_keep_a_custody_log_and_the_revoking_code_is_checked_not_shown() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    let seeded = seed(&app, 3_600).await;
+    let operator = Console::sign_in(app.http, "operator", PASSWORD).await;
+    let site = format!("/sites/{}", seeded.site);
+    assert_eq!(
+        operator
+            .post(
+                &format!("{site}/keys"),
+                &[("label", "N-1042"), ("storage", "Skåp 3, fack 12")]
+            )
+            .await
+            .status,
+        303
+    );
+    let service = Console::sign_in(app.http, "customer_service", PASSWORD).await;
+    assert_eq!(
+        service
+            .post(&format!("{site}/revoking-code"), &[("code", "Rönnbär 99")])
+            .await
+            .status,
+        303
+    );
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    eventually(5, "the alarm", || async { queue(&app).await.len() == 1 }).await;
+    let id = queue(&app).await[0]["id"].as_i64().unwrap();
+    operator.post(&format!("/incidents/{id}/take"), &[]).await;
+    let wrong = operator
+        .post(
+            &format!("/incidents/{id}/verify"),
+            &[("contact", "revoking"), ("password", "Rönnbär 98")],
+        )
+        .await;
+    assert!(wrong.body.contains("Fel lösenord"), "{}", wrong.body);
+    let right = operator
+        .post(
+            &format!("/incidents/{id}/verify"),
+            &[("contact", "revoking"), ("password", "Rönnbär 99")],
+        )
+        .await;
+    assert!(
+        right.body.contains("Rätt lösenord") && !right.body.contains("Rönnbär"),
+        "{}",
+        right.body
+    );
+    operator
+        .post(
+            &format!("/incidents/{id}/dispatch"),
+            &[("company", &seeded.company.to_string())],
+        )
+        .await;
+    let dispatch = app.app.store.dispatches_for(seeded.company).await.unwrap()[0]
+        .id
+        .to_string();
+    let key = app.app.store.site(seeded.site).await.unwrap().keys[0]
+        .id
+        .to_string();
+    let handed = operator
+        .post(
+            &format!("/incidents/{id}/key"),
+            &[
+                ("key", &key),
+                ("key_action", "handed_to_guard"),
+                ("holder", "Vera Väktare"),
+                ("dispatch", &dispatch),
+            ],
+        )
+        .await;
+    assert_eq!(handed.status, 303, "{}", handed.body);
+    let again = operator
+        .post(
+            &format!("/incidents/{id}/key"),
+            &[
+                ("key", &key),
+                ("key_action", "handed_to_guard"),
+                ("holder", "Någon annan"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        again.status, 409,
+        "a key with a guard cannot be handed out again"
+    );
+    operator
+        .post(
+            &format!("/incidents/{id}/key"),
+            &[("key", &key), ("key_action", "returned")],
+        )
+        .await;
+    assert_eq!(
+        operator
+            .post(
+                &format!("{site}/keys"),
+                &[("key", &key), ("key_action", "sent_for_destruction")]
+            )
+            .await
+            .status,
+        303
+    );
+    let key_id: i64 = key.parse().unwrap();
+    let log: Vec<&str> = app
+        .app
+        .store
+        .key_events(key_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(
+        log,
+        [
+            "received",
+            "handed_to_guard",
+            "returned",
+            "sent_for_destruction"
+        ]
+    );
+    let page = operator.get(&site).await;
+    assert!(
+        page.body.contains("Skickad för destruktion")
+            && page.body.contains("Utlämnad till väktare"),
+        "{}",
+        page.body
+    );
+    let incident_log = incident(&app, id).await["log"].to_string();
+    assert!(
+        incident_log.contains("N-1042 handed_to_guard Vera Väktare"),
+        "{incident_log}"
+    );
+    app.app.shutdown().await;
+}
