@@ -192,6 +192,7 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         let mut changes = Vec::new();
         let mut heard: HashMap<i64, UnixMicros> = HashMap::new();
         let mut batch_alarms: HashMap<(i64, u32), u32> = HashMap::new();
+        let mut reloaded = false;
         for signal in &signals {
             let record = &signal.record;
             let Some(tid) = record.transmitter_id else {
@@ -199,6 +200,12 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
             };
             if !matches!(record.verdict, Verdict::Accepted | Verdict::Duplicate) {
                 continue;
+            }
+            if !self.transmitters.contains_key(&tid) && !reloaded {
+                // Registered after this pass read the registry: read it again, once a pass.
+                self.revision = Some(i64::MIN);
+                self.reload(now).await?;
+                reloaded = true;
             }
             let Some(&(site_id, allowance)) = self.transmitters.get(&tid) else {
                 continue;

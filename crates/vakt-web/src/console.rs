@@ -196,6 +196,14 @@ fn local(at: UnixMicros, format: &str) -> String {
     }
 }
 
+/// Minutes since local midnight in Sweden.
+fn local_minute(at: UnixMicros) -> u16 {
+    local(at, "%H:%M")
+        .split_once(':')
+        .and_then(|(h, m)| Some(h.parse::<u16>().ok()? * 60 + m.parse::<u16>().ok()?))
+        .unwrap_or(0)
+}
+
 fn chrome(me: Option<&Me>, lang: Lang, title: &str) -> Chrome {
     let mut nav = Vec::new();
     if let Some(me) = me {
@@ -654,6 +662,7 @@ struct IncidentPage {
     can_reassign: bool,
     operators: Vec<(i64, String)>,
     site: SiteDetail,
+    callable: Vec<(vakt_store::Contact, bool)>,
     map_link: String,
     steps: Vec<StepLine>,
     events: Vec<(String, String, String, String)>,
@@ -818,8 +827,21 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
             )
         })
         .collect();
+    let minute = local_minute(st.clock.now());
+    let callable = site
+        .contacts
+        .iter()
+        .map(|c| {
+            let allowed = vakt_core::centre::CallingHours::parse(&c.hours)
+                .ok()
+                .flatten()
+                .is_none_or(|h| h.allows(minute));
+            (c.clone(), allowed)
+        })
+        .collect();
     let supervision = incident.supervision_of.is_some();
     Ok(render(&IncidentPage {
+        callable,
         c: chrome(Some(me), lang, "queue"),
         title: incident_title(lang, &incident.item, supervision),
         closed: incident.state == IncidentState::Closed,

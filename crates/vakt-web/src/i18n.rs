@@ -129,6 +129,7 @@ texts! {
     "authority" => "Behörighet", "Authority";
     "hours" => "Får ringas", "May be called";
     "any_time" => "när som helst", "any time";
+    "outside_hours" => "utanför samtalstid", "outside calling hours";
     "new_password" => "Nytt lösenord", "New password";
     "remove" => "Ta bort", "Remove";
     "save" => "Spara", "Save";
