@@ -119,6 +119,8 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/sites/{id}/keys", P(Permission::ManageKeys)),
     route("GET", "/customers", P(Permission::ViewSites)),
     route("POST", "/customers", P(Permission::EditRegistry)),
+    route("GET", "/customers/{id}", P(Permission::ViewSites)),
+    route("POST", "/customers/{id}", P(Permission::EditRegistry)),
     route("GET", "/guard", P(Permission::GuardWork)),
     route("POST", "/guard/dispatches/{id}", P(Permission::GuardWork)),
     route("GET", "/admin/staff", P(Permission::ManageStaff)),

@@ -82,6 +82,10 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
             "/customers",
             get(customers_page::<S>).post(create_customer::<S>),
         )
+        .route(
+            "/customers/{id}",
+            get(customer_page::<S>).post(update_customer::<S>),
+        )
         .route("/guard", get(guard_page::<S>))
         .route("/guard/dispatches/{id}", post(guard_update::<S>))
         .route("/admin/staff", get(staff_page::<S>).post(create_staff::<S>))
@@ -1598,6 +1602,126 @@ async fn customers_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> P
             ..CustomerForm::default()
         },
     }))
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    c: Chrome,
+    id: i64,
+    can_edit: bool,
+    problems: Vec<(String, String)>,
+    form: CustomerForm,
+    sites: Vec<vakt_store::SiteSummary>,
+}
+
+fn customer_form(fields: &Fields) -> CustomerForm {
+    CustomerForm {
+        kind: fields.get("kind").into(),
+        name: fields.get("name").into(),
+        identity: fields.get("identity").into(),
+        signatory: fields.get("signatory").into(),
+        email: fields.get("email").into(),
+        phone: fields.get("phone").into(),
+        language: fields.get("language").into(),
+    }
+}
+
+async fn customer_view<S: Store>(
+    st: &WebState<S>,
+    me: &Me,
+    id: i64,
+    form: Option<CustomerForm>,
+    problems: &[Problem],
+) -> Page {
+    let customer = st
+        .store
+        .customers()
+        .await
+        .map_err(store_err(me))?
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(Refusal::Store(StoreError::NotFound))?;
+    let form = form.unwrap_or_else(|| CustomerForm {
+        kind: customer.spec.kind.as_str().into(),
+        name: customer.spec.name.clone(),
+        identity: customer.spec.identity.clone(),
+        signatory: customer.spec.signatory.clone(),
+        email: customer.spec.email.clone(),
+        phone: customer.spec.phone.clone(),
+        language: customer.spec.language.clone(),
+    });
+    let mut sites = Vec::new();
+    for summary in st.store.sites().await.map_err(store_err(me))? {
+        if st
+            .store
+            .site(summary.id)
+            .await
+            .map_err(store_err(me))?
+            .spec
+            .customer_id
+            == Some(id)
+        {
+            sites.push(summary);
+        }
+    }
+    let status = if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render_status(
+        status,
+        &CustomerPage {
+            c: chrome(Some(me), me.lang, "customers"),
+            id,
+            can_edit: me.may(Permission::EditRegistry),
+            problems: problem_lines(me.lang, problems),
+            form,
+            sites,
+        },
+    ))
+}
+
+async fn customer_page<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Page {
+    let me = st.me(&headers).await?;
+    me.require(Permission::ViewSites)?;
+    customer_view(&st, &me, id, None, &[]).await
+}
+
+async fn update_customer<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Page {
+    let me = st.me(&headers).await?;
+    me.require(Permission::EditRegistry)?;
+    let fields = Fields(fields);
+    me.check_csrf(fields.get("csrf"))?;
+    let form = customer_form(&fields);
+    let problems = match form.validate(crate::today(st.clock.now())) {
+        Ok(customer) => match st
+            .store
+            .save_customer(Some(id), customer, &me.staff.actor())
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
+            Err(StoreError::Conflict(_)) => vec![Problem::new(
+                "identity",
+                "duplicate",
+                "A customer with this number already exists.",
+                "En kund med det numret finns redan.",
+            )],
+            Err(error) => return Err(Refusal::Store(error)),
+        },
+        Err(problems) => problems,
+    };
+    customer_view(&st, &me, id, Some(form), &problems).await
 }
 
 async fn create_customer<S: Store>(

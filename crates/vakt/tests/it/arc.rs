@@ -832,6 +832,48 @@ async fn bad_input_is_refused_in_the_readers_language_and_changes_nothing() {
     .await
     .unwrap();
     assert_eq!(status, 400);
+    // Editing a customer: a bad phone changes nothing; a good edit is audited before/after.
+    let customer = app.app.store.customers().await.unwrap()[0].id;
+    let path = format!("/customers/{customer}");
+    let edit = [
+        ("kind", "private"),
+        ("name", "Anna Berg-Lind"),
+        ("identity", "19811218-9876"),
+        ("phone", "07"),
+    ];
+    assert_eq!(service.post(&path, &edit).await.status, 422);
+    assert_eq!(
+        app.app.store.customers().await.unwrap()[0].spec.name,
+        "Anna Berg"
+    );
+    let edit = [
+        ("kind", "private"),
+        ("name", "Anna Berg-Lind"),
+        ("identity", "19811218-9876"),
+        ("phone", "0701234567"),
+    ];
+    assert_eq!(service.post(&path, &edit).await.status, 303);
+    let changed = app
+        .app
+        .store
+        .audit(Some("customer".into()), Some(customer), 1)
+        .await
+        .unwrap();
+    assert_eq!(changed[0].action, "updated");
+    assert!(
+        changed[0]
+            .before
+            .as_deref()
+            .unwrap()
+            .contains("\"Anna Berg\"")
+    );
+    assert!(
+        changed[0]
+            .after
+            .as_deref()
+            .unwrap()
+            .contains("Anna Berg-Lind")
+    );
     // Every registry change by a person is in the audit log, with before and after.
     let audit = app
         .app
