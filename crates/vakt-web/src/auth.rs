@@ -183,8 +183,8 @@ pub enum Refusal {
     Forbidden(Lang),
     /// The form's token is wrong.
     BadCsrf(Lang),
-    /// The store failed.
-    Store(StoreError),
+    /// The store failed (or has nothing by that id), told in this language.
+    Store(Lang, StoreError),
 }
 
 impl IntoResponse for Refusal {
@@ -207,7 +207,7 @@ impl IntoResponse for Refusal {
                 )),
             )
                 .into_response(),
-            Refusal::Store(error) => crate::console::store_error_page(Lang::Sv, &error),
+            Refusal::Store(lang, error) => crate::console::store_error_page(lang, &error),
         }
     }
 }
@@ -254,7 +254,7 @@ pub async fn me<S: Centre>(store: &S, headers: &HeaderMap, now: UnixMicros) -> R
             })
         }
         Err(StoreError::NotFound) => Err(Refusal::SignIn),
-        Err(error) => Err(Refusal::Store(error)),
+        Err(error) => Err(Refusal::Store(request_lang(headers), error)),
     }
 }
 

@@ -304,23 +304,17 @@ pub fn store_error_page(lang: Lang, error: &StoreError) -> Response {
     (status, Html(message_page(lang, &text))).into_response()
 }
 
+/// A store error as a refusal in the reader's language.
 fn store_err(me: &Me) -> impl Fn(StoreError) -> Refusal + '_ {
-    move |error| {
-        match error {
-            StoreError::NotFound | StoreError::Conflict(_) => Refusal::Store(error),
-            other => Refusal::Store(other),
-        }
-        .relang(me.lang)
-    }
+    move |error| Refusal::Store(me.lang, error)
 }
 
-impl Refusal {
-    fn relang(self, lang: Lang) -> Refusal {
-        match self {
-            Refusal::Store(error) => Refusal::Store(error),
-            Refusal::Forbidden(_) => Refusal::Forbidden(lang),
-            other => other,
-        }
+/// 422 when a form had problems, 200 when it is shown fresh.
+fn form_status(problems: &[Problem]) -> StatusCode {
+    if problems.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 
@@ -387,6 +381,13 @@ impl Fields {
             })
             .collect()
     }
+}
+
+/// A posted form, once its CSRF token is checked against the session's.
+fn checked(me: &Me, pairs: Vec<(String, String)>) -> Result<Fields, Refusal> {
+    let fields = Fields(pairs);
+    me.check_csrf(fields.get("csrf"))?;
+    Ok(fields)
 }
 
 fn field(row: &BTreeMap<String, String>, name: &str) -> String {
@@ -461,12 +462,12 @@ async fn logout<S: Store>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
     let me = st.me(&headers).await?;
-    me.check_csrf(Fields(fields).get("csrf"))?;
+    checked(&me, fields)?;
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         st.store
             .end_session(&vakt_store::secret::token_hash(token))
             .await
-            .map_err(Refusal::Store)?;
+            .map_err(store_err(&me))?;
     }
     let mut response = Redirect::to("/login").into_response();
     if let Ok(value) = header::HeaderValue::from_str(&auth::clear_cookie(st.security)) {
@@ -575,7 +576,7 @@ async fn render_rows<S: Store>(st: &WebState<S>, me: &Me) -> Result<String, Stor
 async fn queue_rows<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::HandleAlarms)?;
-    let html = render_rows(&st, &me).await.map_err(Refusal::Store)?;
+    let html = render_rows(&st, &me).await.map_err(store_err(&me))?;
     Ok(Html(html).into_response())
 }
 
@@ -585,7 +586,7 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
     let me = st.me(&headers).await?;
     me.require(Permission::HandleAlarms)?;
     let mut changes = st.changes.subscribe();
-    let first = render_rows(&st, &me).await.map_err(Refusal::Store)?;
+    let first = render_rows(&st, &me).await.map_err(store_err(&me))?;
     let state = (st.clone(), me, Some(first));
     let stream = futures_util::stream::unfold(
         (state, changes_pending(&mut changes), changes),
@@ -895,14 +896,13 @@ async fn incident_action<S: Store>(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> Page {
     let me = st.me(&headers).await?;
-    let fields = Fields(fields);
     let need = match action.as_str() {
         "reassign" => Permission::Reassign,
         "key" => Permission::ManageKeys,
         _ => Permission::HandleAlarms,
     };
     me.require(need)?;
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let now = st.clock.now();
     let actor = me.staff.actor();
     let back = format!("/incidents/{id}");
@@ -1067,7 +1067,7 @@ async fn incident_action<S: Store>(
             st.changes.announce(id);
             return Ok(Redirect::to(&back).into_response());
         }
-        _ => return Err(Refusal::Store(StoreError::NotFound)),
+        _ => return Err(Refusal::Store(me.lang, StoreError::NotFound)),
     };
     match st.store.act(id, act, &actor, now).await {
         Ok(_) => {
@@ -1163,8 +1163,7 @@ async fn create_site<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let form = site_form(&fields);
     let problems = match form.validate() {
         Ok(site) => match st.store.save_site(None, site, &me.staff.actor()).await {
@@ -1175,7 +1174,7 @@ async fn create_site<S: Store>(
                 "A site with this name and address already exists.",
                 "Ett objekt med samma namn och adress finns redan.",
             )],
-            Err(error) => return Err(Refusal::Store(error)),
+            Err(error) => return Err(Refusal::Store(me.lang, error)),
         },
         Err(problems) => problems,
     };
@@ -1262,11 +1261,7 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
             st.store.key_events(key.id).await.map_err(store_err(me))?,
         ));
     }
-    let status = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(problems);
     Ok(render_status(
         status,
         &SitePage {
@@ -1319,16 +1314,15 @@ async fn update_site<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let problems = match site_form(&fields).validate() {
         Ok(site) => match st.store.save_site(Some(id), site, &me.staff.actor()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
-            Err(error @ StoreError::NotFound) => return Err(Refusal::Store(error)),
+            Err(error @ StoreError::NotFound) => return Err(Refusal::Store(me.lang, error)),
             Err(StoreError::Conflict(what)) => {
                 vec![Problem::new("name", "conflict", what.clone(), what)]
             }
-            Err(error) => return Err(Refusal::Store(error)),
+            Err(error) => return Err(Refusal::Store(me.lang, error)),
         },
         Err(problems) => problems,
     };
@@ -1349,8 +1343,7 @@ async fn site_part<S: Store>(
         _ => Permission::EditRegistry,
     };
     me.require(need)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let actor = me.staff.actor();
     let outcome: Result<Result<(), StoreError>, Vec<Problem>> = match part.as_str() {
         "points" => {
@@ -1561,7 +1554,7 @@ async fn site_part<S: Store>(
                 Err(p) => Err(p),
             }
         }
-        _ => return Err(Refusal::Store(StoreError::NotFound)),
+        _ => return Err(Refusal::Store(me.lang, StoreError::NotFound)),
     };
     match outcome {
         Ok(Ok(())) => Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
@@ -1574,7 +1567,7 @@ async fn site_part<S: Store>(
             )
             .await
         }
-        Ok(Err(error)) => Err(Refusal::Store(error)),
+        Ok(Err(error)) => Err(Refusal::Store(me.lang, error)),
         Err(problems) => site_view(&st, &me, id, &problems).await,
     }
 }
@@ -1641,7 +1634,7 @@ async fn customer_view<S: Store>(
         .map_err(store_err(me))?
         .into_iter()
         .find(|c| c.id == id)
-        .ok_or(Refusal::Store(StoreError::NotFound))?;
+        .ok_or(Refusal::Store(me.lang, StoreError::NotFound))?;
     let form = form.unwrap_or_else(|| CustomerForm {
         kind: customer.spec.kind.as_str().into(),
         name: customer.spec.name.clone(),
@@ -1665,11 +1658,7 @@ async fn customer_view<S: Store>(
             sites.push(summary);
         }
     }
-    let status = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(problems);
     Ok(render_status(
         status,
         &CustomerPage {
@@ -1701,8 +1690,7 @@ async fn update_customer<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let form = customer_form(&fields);
     let problems = match form.validate(crate::today(st.clock.now())) {
         Ok(customer) => match st
@@ -1717,7 +1705,7 @@ async fn update_customer<S: Store>(
                 "A customer with this number already exists.",
                 "En kund med det numret finns redan.",
             )],
-            Err(error) => return Err(Refusal::Store(error)),
+            Err(error) => return Err(Refusal::Store(me.lang, error)),
         },
         Err(problems) => problems,
     };
@@ -1731,8 +1719,7 @@ async fn create_customer<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::EditRegistry)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let form = CustomerForm {
         kind: fields.get("kind").into(),
         name: fields.get("name").into(),
@@ -1755,7 +1742,7 @@ async fn create_customer<S: Store>(
                 "A customer with this number already exists.",
                 "En kund med det numret finns redan.",
             )],
-            Err(error) => return Err(Refusal::Store(error)),
+            Err(error) => return Err(Refusal::Store(me.lang, error)),
         },
         Err(problems) => problems,
     };
@@ -1802,8 +1789,7 @@ async fn guard_update<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::GuardWork)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let Some(state) =
         DispatchState::parse(fields.get("state")).filter(|s| *s != DispatchState::Cancelled)
     else {
@@ -1866,11 +1852,7 @@ struct StaffPage {
 }
 
 async fn staff_view<S: Store>(st: &WebState<S>, me: &Me, problems: &[Problem]) -> Page {
-    let status = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(problems);
     Ok(render_status(
         status,
         &StaffPage {
@@ -1899,8 +1881,7 @@ async fn create_staff<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ManageStaff)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let form = StaffForm {
         login: fields.get("login").into(),
         name: fields.get("name").into(),
@@ -1925,11 +1906,7 @@ struct CompaniesPage {
 }
 
 async fn companies_view<S: Store>(st: &WebState<S>, me: &Me, problems: &[Problem]) -> Page {
-    let status = if problems.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = form_status(problems);
     Ok(render_status(
         status,
         &CompaniesPage {
@@ -1953,8 +1930,7 @@ async fn create_company<S: Store>(
 ) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ManageStaff)?;
-    let fields = Fields(fields);
-    me.check_csrf(fields.get("csrf"))?;
+    let fields = checked(&me, fields)?;
     let form = GuardCompanyForm {
         name: fields.get("name").into(),
         phone: fields.get("phone").into(),
@@ -1973,7 +1949,7 @@ async fn create_company<S: Store>(
                 "That company already exists.",
                 "Vaktbolaget finns redan.",
             )],
-            Err(error) => return Err(Refusal::Store(error)),
+            Err(error) => return Err(Refusal::Store(me.lang, error)),
         },
         Err(problems) => problems,
     };
