@@ -14,11 +14,11 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use vakt_core::Category;
+use vakt_store::Actor;
 use vakt_store::forms::{
     self, ContactForm, CustomerForm, GuardCompanyForm, PointForm, Problem, SiteForm, StaffForm,
     UserForm,
 };
-use vakt_store::{Actor, NewContact};
 
 use crate::{ApiError, Store, WebState, authorize};
 
@@ -159,25 +159,7 @@ async fn contacts<S: Store>(
 ) -> Answer {
     authorize(&st, &headers)?;
     let valid = forms::validate_contacts(&body(input)?).map_err(invalid)?;
-    let mut contacts = Vec::with_capacity(valid.len());
-    for c in valid {
-        let password_hash = match c.password.as_deref() {
-            Some(p) => Some(
-                st.hasher
-                    .hash(p)
-                    .map_err(|e| vakt_store::StoreError::Unavailable(e.to_string()))?,
-            ),
-            None => None,
-        };
-        contacts.push(NewContact {
-            id: c.id,
-            name: c.name,
-            phone: c.phone,
-            authority: c.authority,
-            hours: c.hours,
-            password_hash,
-        });
-    }
+    let contacts = crate::hash_contacts(&st.hasher, valid)?;
     st.store.save_contacts(id, contacts, &api_actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -30,8 +30,8 @@ use vakt_store::forms::{
     UserForm,
 };
 use vakt_store::{
-    DispatchUpdate, IncidentAction, IncidentDetail, IncidentState, NewContact, QueueItem,
-    SecretRef, SiteDetail, StoreError, TestMode,
+    DispatchUpdate, IncidentAction, IncidentDetail, IncidentState, QueueItem, SecretRef,
+    SiteDetail, StoreError, TestMode,
 };
 
 use crate::auth::{self, Me, Refusal, SignIn};
@@ -1405,32 +1405,10 @@ async fn site_part<S: Store>(
             rows.sort_by_key(|(order, _)| *order);
             let rows: Vec<ContactForm> = rows.into_iter().map(|(_, r)| r).collect();
             match forms::validate_contacts(&rows) {
-                Ok(valid) => {
-                    let mut contacts = Vec::with_capacity(valid.len());
-                    let mut failed = None;
-                    for c in valid {
-                        let password_hash = match c.password.as_deref().map(|p| st.hasher.hash(p)) {
-                            Some(Ok(hash)) => Some(hash),
-                            Some(Err(error)) => {
-                                failed = Some(StoreError::Unavailable(error.to_string()));
-                                None
-                            }
-                            None => None,
-                        };
-                        contacts.push(NewContact {
-                            id: c.id,
-                            name: c.name,
-                            phone: c.phone,
-                            authority: c.authority,
-                            hours: c.hours,
-                            password_hash,
-                        });
-                    }
-                    match failed {
-                        Some(error) => Ok(Err(error)),
-                        None => Ok(st.store.save_contacts(id, contacts, &actor).await),
-                    }
-                }
+                Ok(valid) => Ok(match crate::hash_contacts(&st.hasher, valid) {
+                    Ok(contacts) => st.store.save_contacts(id, contacts, &actor).await,
+                    Err(error) => Err(error),
+                }),
                 Err(p) => Err(p),
             }
         }

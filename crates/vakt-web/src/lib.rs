@@ -107,6 +107,35 @@ pub async fn verify_secret<S: Store>(
     })
 }
 
+/// Contacts ready to store: each new password hashed, none kept in plain.
+///
+/// # Errors
+/// When hashing fails (unusable hash settings).
+pub fn hash_contacts(
+    hasher: &SecretHasher,
+    contacts: Vec<vakt_store::forms::ValidContact>,
+) -> Result<Vec<vakt_store::NewContact>, StoreError> {
+    contacts
+        .into_iter()
+        .map(|c| {
+            let password_hash = c
+                .password
+                .as_deref()
+                .map(|p| hasher.hash(p))
+                .transpose()
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            Ok(vakt_store::NewContact {
+                id: c.id,
+                name: c.name,
+                phone: c.phone,
+                authority: c.authority,
+                hours: c.hours,
+                password_hash,
+            })
+        })
+        .collect()
+}
+
 /// Today's civil date in Sweden, for checking personal numbers.
 #[must_use]
 pub fn today(now: UnixMicros) -> CivilDate {
