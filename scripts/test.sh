@@ -37,7 +37,7 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
 fi
 
 say "layering: the pure crates do no I/O"
-for crate in vakt-core vakt-dc09; do
+for crate in vakt-core vakt-dc09 vakt-panel; do
   if cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(tokio|sqlx|axum|reqwest|hyper) ' ; then
     echo "$crate must not depend on I/O crates"; exit 1
   fi

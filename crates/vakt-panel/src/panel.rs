@@ -1,0 +1,1369 @@
+//! The control panel (*centralenhet*) as a state machine.
+//!
+//! Everything a customer is told about their alarm system in the seed pages (DOMAIN.md
+//! S1–S8) happens here: arming with exit delay, entry delay, "Larm ej klart", tamper and the
+//! `*2` reset, codes with their authority, the siren and its cut-off, batteries and mains,
+//! the event log with "okänd användare". The panel does no I/O and reads no clock: every call
+//! is handed `now`, and every event for the centre comes back as a [`Report`]. That is what
+//! lets a test live through a day of a panel in microseconds and replay it exactly.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::{Deserialize, Serialize};
+use vakt_core::UnixMicros;
+
+use crate::report::{Report, ReportCode};
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// The point numbers reports use for the control box itself.
+pub const CONTROL_BOX: u32 = 0;
+
+/// A user number that no person is tied to: the app, an untied tag or remote.
+pub const UNKNOWN_USER: u32 = 0;
+
+/// Settings an installer chooses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PanelConfig {
+    /// Seconds from arming until the system is armed (the seeds tell testers three minutes).
+    pub exit_delay_s: u32,
+    /// Seconds from entering an armed site until the alarm goes off.
+    pub entry_delay_s: u32,
+    /// Seconds the siren sounds before it stops by itself.
+    pub siren_cutoff_s: u32,
+    /// Total pet weight a pet-immune motion detector ignores.
+    pub pet_immunity_kg: u32,
+    /// Battery level, in percent, below which a low battery is reported.
+    pub low_battery_percent: u8,
+    /// Wrong codes in a row before the centre is told.
+    pub wrong_codes_max: u32,
+    /// Entries the event log keeps; the oldest go first.
+    pub event_log_entries_max: usize,
+}
+
+impl Default for PanelConfig {
+    fn default() -> Self {
+        PanelConfig {
+            exit_delay_s: 180,
+            entry_delay_s: 30,
+            siren_cutoff_s: 180,
+            pet_immunity_kg: 20,
+            low_battery_percent: 15,
+            wrong_codes_max: 5,
+            event_log_entries_max: 500,
+        }
+    }
+}
+
+/// The kinds of alarm point (*larmpunkt*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PointKind {
+    /// Door or window magnet contact (*magnetkontakt*).
+    DoorWindow,
+    /// Motion detector (*rörelsedetektor*).
+    Motion,
+    /// Pet-immune motion detector (*husdjursdetektor*).
+    PetImmuneMotion,
+    /// Smoke detector: armed around the clock.
+    Smoke,
+    /// Panic button: armed around the clock, silent.
+    Panic,
+    /// Camera or photo detector: a motion detector that takes pictures.
+    Camera,
+}
+
+impl PointKind {
+    /// Every kind.
+    pub const ALL: [PointKind; 6] = [
+        PointKind::DoorWindow,
+        PointKind::Motion,
+        PointKind::PetImmuneMotion,
+        PointKind::Smoke,
+        PointKind::Panic,
+        PointKind::Camera,
+    ];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PointKind::DoorWindow => "door_window",
+            PointKind::Motion => "motion",
+            PointKind::PetImmuneMotion => "pet_immune_motion",
+            PointKind::Smoke => "smoke",
+            PointKind::Panic => "panic",
+            PointKind::Camera => "camera",
+        }
+    }
+
+    /// Whether the point senses movement.
+    #[must_use]
+    pub fn senses_motion(self) -> bool {
+        matches!(
+            self,
+            PointKind::Motion | PointKind::PetImmuneMotion | PointKind::Camera
+        )
+    }
+
+    /// Whether the point is armed whatever the system's state.
+    #[must_use]
+    pub fn always_armed(self) -> bool {
+        matches!(self, PointKind::Smoke | PointKind::Panic)
+    }
+}
+
+/// An alarm point as installed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointSpec {
+    /// The zone number reported to the centre, 1 and up.
+    pub number: u32,
+    /// Where it is ("Ytterdörr", "Hall").
+    pub name: String,
+    /// What it is.
+    pub kind: PointKind,
+    /// The partition (area) it belongs to, 1 and up.
+    pub partition: u8,
+    /// Whether opening it while armed starts the entry delay rather than the alarm.
+    pub entry_route: bool,
+}
+
+/// A person tied to codes, tags and remotes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user number the panel reports.
+    pub number: u32,
+    /// The name shown in the event log.
+    pub name: String,
+}
+
+/// What arms and disarms: something a person holds or knows.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+pub enum Credential {
+    /// A code typed on the keypad.
+    Code(String),
+    /// A tag (*larmbricka*) held to the keypad, by its serial.
+    Tag(String),
+    /// A remote control (*fjärrkontroll*), by its serial.
+    Remote(String),
+    /// A command from the app or the centre over the panel link.
+    App,
+}
+
+/// How much a code may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Authority {
+    /// The main code (*huvudkod*): arms, disarms, programs, manages codes.
+    Main,
+    /// A user code, tag or remote: arms and disarms.
+    User,
+}
+
+/// One credential the panel accepts, and who holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The code, tag or remote.
+    pub credential: Credential,
+    /// Its authority.
+    pub authority: Authority,
+    /// The user it is tied to, if any; untied ones log as "unknown user".
+    pub user: Option<u32>,
+}
+
+/// The installation: points, users and credentials.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Installation {
+    /// The alarm points.
+    pub points: Vec<PointSpec>,
+    /// The people.
+    pub users: Vec<User>,
+    /// The credentials.
+    pub credentials: Vec<Enrolled>,
+}
+
+/// Full or partial arming.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArmMode {
+    /// Everything armed (*tillkopplat*).
+    Away,
+    /// Only the perimeter (*skalskydd*, "home"): people may move inside.
+    Home,
+}
+
+/// The state of one partition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum ArmState {
+    /// Disarmed (*frånkopplat*).
+    Disarmed,
+    /// Counting down the exit delay.
+    Exiting {
+        /// The mode it will arm in.
+        mode: ArmMode,
+        /// When it arms.
+        until: UnixMicros,
+    },
+    /// Armed.
+    Armed {
+        /// The mode.
+        mode: ArmMode,
+    },
+    /// Someone came in: counting down the entry delay.
+    Entry {
+        /// The mode it was armed in.
+        mode: ArmMode,
+        /// When the alarm goes off.
+        until: UnixMicros,
+        /// The point that started it.
+        point: u32,
+    },
+    /// The alarm went off and has not been disarmed.
+    Alarm {
+        /// The mode it was armed in.
+        mode: ArmMode,
+        /// The point that set it off.
+        point: u32,
+    },
+}
+
+impl ArmState {
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArmState::Disarmed => "disarmed",
+            ArmState::Exiting { .. } => "exiting",
+            ArmState::Armed {
+                mode: ArmMode::Away,
+            } => "armed",
+            ArmState::Armed {
+                mode: ArmMode::Home,
+            } => "armed_home",
+            ArmState::Entry { .. } => "entry",
+            ArmState::Alarm { .. } => "alarm",
+        }
+    }
+
+    fn is_disarmed(self) -> bool {
+        matches!(self, ArmState::Disarmed)
+    }
+}
+
+/// Why a tamper was raised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TamperCause {
+    /// A detector was covered (anti-masking).
+    Covered,
+    /// The control box was knocked or opened.
+    Knock,
+    /// A point was taken off the wall.
+    Dismounted,
+}
+
+/// The live state of one point.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointState {
+    /// The installed point.
+    pub spec: PointSpec,
+    /// Open door, movement in front of the detector, smoke in the chamber.
+    pub active: bool,
+    /// Covered.
+    pub covered: bool,
+    /// Off the wall.
+    pub dismounted: bool,
+    /// Battery in percent.
+    pub battery_percent: u8,
+    low_battery_reported: bool,
+    alarmed: bool,
+}
+
+/// Something that happens to the panel or is done to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "input")]
+pub enum Input {
+    /// Arm (all partitions when `partition` is `None`).
+    Arm {
+        /// Who arms.
+        credential: Credential,
+        /// Full or partial.
+        mode: ArmMode,
+        /// One partition, or all.
+        partition: Option<u8>,
+    },
+    /// Disarm (all partitions when `partition` is `None`).
+    Disarm {
+        /// Who disarms.
+        credential: Credential,
+        /// One partition, or all.
+        partition: Option<u8>,
+    },
+    /// A door or window opens.
+    Open {
+        /// The point.
+        point: u32,
+    },
+    /// It closes again.
+    Close {
+        /// The point.
+        point: u32,
+    },
+    /// Something moves in front of a motion detector.
+    Movement {
+        /// The point.
+        point: u32,
+        /// `Some(kg)` when only pets move, with their total weight.
+        pets_kg: Option<u32>,
+    },
+    /// The movement stops.
+    Still {
+        /// The point.
+        point: u32,
+    },
+    /// Smoke reaches a smoke detector.
+    Smoke {
+        /// The point.
+        point: u32,
+    },
+    /// The smoke clears.
+    SmokeClears {
+        /// The point.
+        point: u32,
+    },
+    /// The panic button is pressed.
+    Panic {
+        /// The point.
+        point: u32,
+    },
+    /// A detector is covered.
+    Cover {
+        /// The point.
+        point: u32,
+    },
+    /// The cover is taken off.
+    Uncover {
+        /// The point.
+        point: u32,
+    },
+    /// A point is taken off the wall.
+    Dismount {
+        /// The point.
+        point: u32,
+    },
+    /// It is put back.
+    Remount {
+        /// The point.
+        point: u32,
+    },
+    /// Someone knocks on or opens the control box.
+    Knock,
+    /// `*2` on the keypad: show what needs service.
+    StarTwo,
+    /// Mains power is lost.
+    MainsLost,
+    /// Mains power is back.
+    MainsRestored,
+    /// A battery runs down to `percent` (point 0 is the control box).
+    BatteryLevel {
+        /// The point, or [`CONTROL_BOX`].
+        point: u32,
+        /// The new level.
+        percent: u8,
+    },
+    /// The main code adds or replaces a credential.
+    Enrol {
+        /// Who does it.
+        by: Credential,
+        /// The new credential.
+        enrolled: Enrolled,
+    },
+    /// The main code removes a credential.
+    Withdraw {
+        /// Who does it.
+        by: Credential,
+        /// The credential to remove.
+        credential: Credential,
+    },
+    /// The main code changes an installer setting.
+    Program {
+        /// Who does it.
+        by: Credential,
+        /// The new exit delay.
+        exit_delay_s: u32,
+        /// The new entry delay.
+        entry_delay_s: u32,
+    },
+    /// The customer starts a test run (S8): the centre is told first.
+    TestStart {
+        /// Who starts it.
+        credential: Credential,
+    },
+    /// The customer ends the test run.
+    TestEnd {
+        /// Who ends it.
+        credential: Credential,
+    },
+}
+
+/// Why the panel refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case", tag = "refusal")]
+pub enum Refusal {
+    /// "Larm ej klart": these points are open or active.
+    #[error("alarm not ready: {}", points.join(", "))]
+    NotReady {
+        /// The points' names.
+        points: Vec<String>,
+    },
+    /// The code, tag or remote is not known.
+    #[error("wrong code")]
+    WrongCode,
+    /// Only the main code may do this.
+    #[error("only the main code may do this")]
+    NotAuthorised,
+    /// There is no such point.
+    #[error("no point {0}")]
+    NoSuchPoint(u32),
+    /// The point is of a kind that cannot do this.
+    #[error("point {0} cannot do that")]
+    WrongKind(u32),
+    /// Nothing to do: already in that state.
+    #[error("already so")]
+    AlreadySo,
+}
+
+/// Who did something, as the event log shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum Attribution {
+    /// A user, with the name at the time.
+    User {
+        /// The number.
+        number: u32,
+        /// The name.
+        name: String,
+    },
+    /// The app, or a code, tag or remote tied to nobody.
+    Unknown,
+    /// The panel itself (an alarm, a fault).
+    System,
+}
+
+impl Attribution {
+    /// How the event log names it.
+    #[must_use]
+    pub fn label(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Attribution::User { name, .. }, _) => name.clone(),
+            (Attribution::Unknown, Lang::Sv) => "okänd användare".into(),
+            (Attribution::Unknown, Lang::En) => "unknown user".into(),
+            (Attribution::System, Lang::Sv) => "systemet".into(),
+            (Attribution::System, Lang::En) => "the system".into(),
+        }
+    }
+}
+
+/// One line of the event log (*händelselogg*).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// When.
+    pub at: UnixMicros,
+    /// What, as reported (or would be).
+    pub code: ReportCode,
+    /// The point, if one.
+    pub point: Option<u32>,
+    /// Who.
+    pub by: Attribution,
+}
+
+/// The display language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lang {
+    /// Swedish.
+    Sv,
+    /// English.
+    En,
+}
+
+/// What the keypad shows besides the state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Notice {
+    NotReady(Vec<String>),
+    WrongCode,
+    NotAuthorised,
+}
+
+/// The `*2` reset: a code arms, then disarms, while no tamper cause remains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ServiceReset {
+    Waiting,
+    ArmedOnce,
+}
+
+/// The panel.
+#[derive(Clone, Debug)]
+pub struct Panel {
+    config: PanelConfig,
+    points: BTreeMap<u32, PointState>,
+    users: BTreeMap<u32, User>,
+    credentials: Vec<Enrolled>,
+    partitions: BTreeMap<u8, ArmState>,
+    siren_until: Option<UnixMicros>,
+    service: Option<ServiceReset>,
+    show_service: bool,
+    mains: bool,
+    battery_percent: u8,
+    low_battery_reported: bool,
+    wrong_codes: u32,
+    testing: bool,
+    notice: Option<Notice>,
+    log: VecDeque<LogEntry>,
+    reports: Vec<Report>,
+}
+
+impl Panel {
+    /// A panel as installed, disarmed, on mains with full batteries.
+    #[must_use]
+    pub fn new(config: PanelConfig, installation: Installation) -> Panel {
+        let mut partitions = BTreeMap::new();
+        partitions.insert(1, ArmState::Disarmed);
+        let points = installation
+            .points
+            .into_iter()
+            .map(|spec| {
+                partitions.insert(spec.partition, ArmState::Disarmed);
+                let state = PointState {
+                    spec,
+                    active: false,
+                    covered: false,
+                    dismounted: false,
+                    battery_percent: 100,
+                    low_battery_reported: false,
+                    alarmed: false,
+                };
+                (state.spec.number, state)
+            })
+            .collect();
+        Panel {
+            config,
+            points,
+            users: installation
+                .users
+                .into_iter()
+                .map(|u| (u.number, u))
+                .collect(),
+            credentials: installation.credentials,
+            partitions,
+            siren_until: None,
+            service: None,
+            show_service: false,
+            mains: true,
+            battery_percent: 100,
+            low_battery_reported: false,
+            wrong_codes: 0,
+            testing: false,
+            notice: None,
+            log: VecDeque::new(),
+            reports: Vec::new(),
+        }
+    }
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &PanelConfig {
+        &self.config
+    }
+
+    /// The points and their state, by number.
+    pub fn points(&self) -> impl Iterator<Item = &PointState> {
+        self.points.values()
+    }
+
+    /// Each partition's state.
+    #[must_use]
+    pub fn partitions(&self) -> &BTreeMap<u8, ArmState> {
+        &self.partitions
+    }
+
+    /// Partition 1's state, which a one-partition home has.
+    #[must_use]
+    pub fn state(&self) -> ArmState {
+        self.partitions
+            .get(&1)
+            .copied()
+            .unwrap_or(ArmState::Disarmed)
+    }
+
+    /// Whether the siren sounds at `now`.
+    #[must_use]
+    pub fn siren(&self, now: UnixMicros) -> bool {
+        self.siren_until.is_some_and(|until| now < until)
+    }
+
+    /// Whether service is needed ("Behov av service").
+    #[must_use]
+    pub fn service_needed(&self) -> bool {
+        self.service.is_some()
+    }
+
+    /// Whether mains power is on.
+    #[must_use]
+    pub fn mains(&self) -> bool {
+        self.mains
+    }
+
+    /// The control box's battery level.
+    #[must_use]
+    pub fn battery_percent(&self) -> u8 {
+        self.battery_percent
+    }
+
+    /// The event log, oldest first.
+    pub fn log(&self) -> impl DoubleEndedIterator<Item = &LogEntry> {
+        self.log.iter()
+    }
+
+    /// The names of points that are open or active, which stop arming.
+    #[must_use]
+    pub fn not_ready(&self, partition: Option<u8>, mode: ArmMode) -> Vec<String> {
+        self.points
+            .values()
+            .filter(|p| partition.is_none_or(|n| p.spec.partition == n))
+            .filter(|p| !p.spec.kind.always_armed() && p.active)
+            .filter(|p| mode == ArmMode::Away || !p.spec.kind.senses_motion())
+            .map(|p| p.spec.name.clone())
+            .collect()
+    }
+
+    /// Takes the reports produced since the last call, oldest first.
+    pub fn take_reports(&mut self) -> Vec<Report> {
+        std::mem::take(&mut self.reports)
+    }
+
+    /// When the panel next needs [`Panel::tick`] (a delay ends, the siren stops).
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<UnixMicros> {
+        let delays = self.partitions.values().filter_map(|state| match state {
+            ArmState::Exiting { until, .. } | ArmState::Entry { until, .. } => Some(*until),
+            _ => None,
+        });
+        delays.chain(self.siren_until).min()
+    }
+
+    /// Lets time pass: exit delays end, entry delays run out, the siren stops.
+    pub fn tick(&mut self, now: UnixMicros) {
+        let partitions: Vec<(u8, ArmState)> =
+            self.partitions.iter().map(|(n, s)| (*n, *s)).collect();
+        for (number, state) in partitions {
+            match state {
+                ArmState::Exiting { mode, until } if now >= until => {
+                    self.partitions.insert(number, ArmState::Armed { mode });
+                    // A point left open when the delay ends counts as entering.
+                    let open: Vec<u32> = self
+                        .points
+                        .values()
+                        .filter(|p| p.spec.partition == number && p.active)
+                        .filter(|p| self.point_armed(p, mode))
+                        .map(|p| p.spec.number)
+                        .collect();
+                    for point in open {
+                        self.push(
+                            now,
+                            ReportCode::ExitError,
+                            number,
+                            point,
+                            Attribution::System,
+                        );
+                        self.trigger(now, point);
+                    }
+                }
+                ArmState::Entry { mode, until, point } if now >= until => {
+                    self.alarm(now, number, mode, point);
+                }
+                _ => {}
+            }
+        }
+        if self.siren_until.is_some_and(|until| now >= until) {
+            self.siren_until = None;
+        }
+    }
+
+    /// Applies one input at `now`. Reports for the centre collect until
+    /// [`Panel::take_reports`]; a refusal changes nothing but the display.
+    pub fn apply(&mut self, now: UnixMicros, input: Input) -> Result<(), Refusal> {
+        self.tick(now);
+        let result = self.apply_inner(now, input);
+        self.notice = match &result {
+            Err(Refusal::NotReady { points }) => Some(Notice::NotReady(points.clone())),
+            Err(Refusal::WrongCode) => Some(Notice::WrongCode),
+            Err(Refusal::NotAuthorised) => Some(Notice::NotAuthorised),
+            _ => None,
+        };
+        result
+    }
+
+    fn apply_inner(&mut self, now: UnixMicros, input: Input) -> Result<(), Refusal> {
+        match input {
+            Input::Arm {
+                credential,
+                mode,
+                partition,
+            } => self.arm(now, &credential, mode, partition),
+            Input::Disarm {
+                credential,
+                partition,
+            } => self.disarm(now, &credential, partition),
+            Input::Open { point } => self.set_active(now, point, true, PointKind::DoorWindow),
+            Input::Close { point } => self.set_active(now, point, false, PointKind::DoorWindow),
+            Input::Movement { point, pets_kg } => {
+                let kind = self.kind(point)?;
+                if !kind.senses_motion() {
+                    return Err(Refusal::WrongKind(point));
+                }
+                let ignored = kind == PointKind::PetImmuneMotion
+                    && pets_kg.is_some_and(|kg| kg <= self.config.pet_immunity_kg);
+                if ignored {
+                    return Ok(());
+                }
+                self.set_active(now, point, true, kind)
+            }
+            Input::Still { point } => {
+                let kind = self.kind(point)?;
+                if !kind.senses_motion() {
+                    return Err(Refusal::WrongKind(point));
+                }
+                self.set_active(now, point, false, kind)
+            }
+            Input::Smoke { point } => self.set_active(now, point, true, PointKind::Smoke),
+            Input::SmokeClears { point } => self.set_active(now, point, false, PointKind::Smoke),
+            Input::Panic { point } => {
+                if self.kind(point)? != PointKind::Panic {
+                    return Err(Refusal::WrongKind(point));
+                }
+                let partition = self.partition_of(point);
+                // Silent: the centre is told, the siren stays quiet.
+                self.push(
+                    now,
+                    ReportCode::Panic,
+                    partition,
+                    point,
+                    Attribution::System,
+                );
+                Ok(())
+            }
+            Input::Cover { point } => {
+                if !self.kind(point)?.senses_motion() {
+                    return Err(Refusal::WrongKind(point));
+                }
+                self.set_tamper(now, point, TamperCause::Covered, true)
+            }
+            Input::Uncover { point } => self.set_tamper(now, point, TamperCause::Covered, false),
+            Input::Dismount { point } => {
+                self.kind(point)?;
+                self.set_tamper(now, point, TamperCause::Dismounted, true)
+            }
+            Input::Remount { point } => self.set_tamper(now, point, TamperCause::Dismounted, false),
+            Input::Knock => {
+                // A knock is momentary: once reported, only the service reset remains.
+                self.push(now, ReportCode::Tamper, 1, CONTROL_BOX, Attribution::System);
+                self.service = Some(ServiceReset::Waiting);
+                Ok(())
+            }
+            Input::StarTwo => {
+                self.show_service = self.service.is_some();
+                Ok(())
+            }
+            Input::MainsLost => {
+                if !self.mains {
+                    return Err(Refusal::AlreadySo);
+                }
+                self.mains = false;
+                self.push(
+                    now,
+                    ReportCode::MainsLost,
+                    1,
+                    CONTROL_BOX,
+                    Attribution::System,
+                );
+                Ok(())
+            }
+            Input::MainsRestored => {
+                if self.mains {
+                    return Err(Refusal::AlreadySo);
+                }
+                self.mains = true;
+                self.push(
+                    now,
+                    ReportCode::MainsRestored,
+                    1,
+                    CONTROL_BOX,
+                    Attribution::System,
+                );
+                Ok(())
+            }
+            Input::BatteryLevel { point, percent } => self.battery(now, point, percent.min(100)),
+            Input::Enrol { by, enrolled } => {
+                let user = self.authorise_main(now, &by)?;
+                self.credentials
+                    .retain(|c| c.credential != enrolled.credential);
+                self.credentials.push(enrolled);
+                self.push(now, ReportCode::ProgrammingChanged, 1, user.0, user.1);
+                Ok(())
+            }
+            Input::Withdraw { by, credential } => {
+                let user = self.authorise_main(now, &by)?;
+                let before = self.credentials.len();
+                self.credentials
+                    .retain(|c| c.credential != credential || c.authority == Authority::Main);
+                if self.credentials.len() == before {
+                    return Err(Refusal::AlreadySo);
+                }
+                self.push(now, ReportCode::ProgrammingChanged, 1, user.0, user.1);
+                Ok(())
+            }
+            Input::Program {
+                by,
+                exit_delay_s,
+                entry_delay_s,
+            } => {
+                let user = self.authorise_main(now, &by)?;
+                self.config.exit_delay_s = exit_delay_s;
+                self.config.entry_delay_s = entry_delay_s;
+                self.push(now, ReportCode::ProgrammingChanged, 1, user.0, user.1);
+                Ok(())
+            }
+            Input::TestStart { credential } => {
+                let (number, by) = self.identify(now, &credential)?;
+                self.testing = true;
+                self.push(now, ReportCode::TestStart, 1, number, by);
+                Ok(())
+            }
+            Input::TestEnd { credential } => {
+                let (number, by) = self.identify(now, &credential)?;
+                if !self.testing {
+                    return Err(Refusal::AlreadySo);
+                }
+                self.testing = false;
+                self.push(now, ReportCode::TestEnd, 1, number, by);
+                Ok(())
+            }
+        }
+    }
+
+    fn kind(&self, point: u32) -> Result<PointKind, Refusal> {
+        self.points
+            .get(&point)
+            .map(|p| p.spec.kind)
+            .ok_or(Refusal::NoSuchPoint(point))
+    }
+
+    fn partition_of(&self, point: u32) -> u8 {
+        self.points.get(&point).map_or(1, |p| p.spec.partition)
+    }
+
+    /// Who a credential belongs to: the user number reported and the log's attribution.
+    fn identify(
+        &mut self,
+        now: UnixMicros,
+        credential: &Credential,
+    ) -> Result<(u32, Attribution), Refusal> {
+        if *credential == Credential::App {
+            self.wrong_codes = 0;
+            return Ok((UNKNOWN_USER, Attribution::Unknown));
+        }
+        let Some(enrolled) = self
+            .credentials
+            .iter()
+            .find(|c| c.credential == *credential)
+        else {
+            if matches!(credential, Credential::Code(_)) {
+                self.wrong_codes += 1;
+                if self.wrong_codes == self.config.wrong_codes_max {
+                    self.push(
+                        now,
+                        ReportCode::WrongCodes,
+                        1,
+                        UNKNOWN_USER,
+                        Attribution::Unknown,
+                    );
+                }
+            }
+            return Err(Refusal::WrongCode);
+        };
+        self.wrong_codes = 0;
+        Ok(self.attribution(enrolled.user))
+    }
+
+    fn attribution(&self, user: Option<u32>) -> (u32, Attribution) {
+        match user.and_then(|n| self.users.get(&n)) {
+            Some(user) => (
+                user.number,
+                Attribution::User {
+                    number: user.number,
+                    name: user.name.clone(),
+                },
+            ),
+            None => (UNKNOWN_USER, Attribution::Unknown),
+        }
+    }
+
+    fn authorise_main(
+        &mut self,
+        now: UnixMicros,
+        by: &Credential,
+    ) -> Result<(u32, Attribution), Refusal> {
+        let who = self.identify(now, by)?;
+        let main = self
+            .credentials
+            .iter()
+            .any(|c| c.credential == *by && c.authority == Authority::Main);
+        if main {
+            Ok(who)
+        } else {
+            Err(Refusal::NotAuthorised)
+        }
+    }
+
+    fn selected(&self, partition: Option<u8>) -> Vec<u8> {
+        self.partitions
+            .keys()
+            .copied()
+            .filter(|n| partition.is_none_or(|p| p == *n))
+            .collect()
+    }
+
+    fn arm(
+        &mut self,
+        now: UnixMicros,
+        credential: &Credential,
+        mode: ArmMode,
+        partition: Option<u8>,
+    ) -> Result<(), Refusal> {
+        let (user, by) = self.identify(now, credential)?;
+        let not_ready = self.not_ready(partition, mode);
+        if !not_ready.is_empty() {
+            return Err(Refusal::NotReady { points: not_ready });
+        }
+        let targets: Vec<u8> = self
+            .selected(partition)
+            .into_iter()
+            .filter(|n| self.partitions.get(n).is_some_and(|s| s.is_disarmed()))
+            .collect();
+        if targets.is_empty() {
+            return Err(Refusal::AlreadySo);
+        }
+        let until = now.add_micros(i64::from(self.config.exit_delay_s) * MICROS_PER_SECOND);
+        let code = match (credential, mode) {
+            (Credential::App, _) => ReportCode::RemoteClosing,
+            (_, ArmMode::Away) => ReportCode::Closing,
+            (_, ArmMode::Home) => ReportCode::PartialClosing,
+        };
+        for number in targets {
+            self.partitions
+                .insert(number, ArmState::Exiting { mode, until });
+            self.push(now, code, number, user, by.clone());
+        }
+        if self.service == Some(ServiceReset::Waiting) && self.tamper_causes().is_empty() {
+            self.service = Some(ServiceReset::ArmedOnce);
+        }
+        self.tick(now);
+        Ok(())
+    }
+
+    fn disarm(
+        &mut self,
+        now: UnixMicros,
+        credential: &Credential,
+        partition: Option<u8>,
+    ) -> Result<(), Refusal> {
+        let (user, by) = self.identify(now, credential)?;
+        let targets: Vec<u8> = self
+            .selected(partition)
+            .into_iter()
+            .filter(|n| self.partitions.get(n).is_some_and(|s| !s.is_disarmed()))
+            .collect();
+        if targets.is_empty() && self.siren_until.is_none() {
+            return Err(Refusal::AlreadySo);
+        }
+        let code = if *credential == Credential::App {
+            ReportCode::RemoteOpening
+        } else {
+            ReportCode::Opening
+        };
+        for number in targets {
+            self.partitions.insert(number, ArmState::Disarmed);
+            self.push(now, code, number, user, by.clone());
+        }
+        self.siren_until = None;
+        for point in self.points.values_mut() {
+            point.alarmed = false;
+        }
+        if self.service == Some(ServiceReset::ArmedOnce) {
+            if self.tamper_causes().is_empty() {
+                self.service = None;
+                self.show_service = false;
+            } else {
+                self.service = Some(ServiceReset::Waiting);
+            }
+        }
+        Ok(())
+    }
+
+    fn set_active(
+        &mut self,
+        now: UnixMicros,
+        point: u32,
+        active: bool,
+        expected: PointKind,
+    ) -> Result<(), Refusal> {
+        let kind = self.kind(point)?;
+        if kind != expected {
+            return Err(Refusal::WrongKind(point));
+        }
+        let Some(state) = self.points.get_mut(&point) else {
+            return Err(Refusal::NoSuchPoint(point));
+        };
+        if state.active == active {
+            return Ok(());
+        }
+        state.active = active;
+        let partition = state.spec.partition;
+        let alarmed = state.alarmed;
+        if kind == PointKind::Smoke {
+            let code = if active {
+                ReportCode::Fire
+            } else {
+                ReportCode::FireRestore
+            };
+            if active {
+                self.sound(now);
+            }
+            self.push(now, code, partition, point, Attribution::System);
+            return Ok(());
+        }
+        if active {
+            self.trigger(now, point);
+        } else if alarmed {
+            self.push(
+                now,
+                ReportCode::BurglaryRestore,
+                partition,
+                point,
+                Attribution::System,
+            );
+        }
+        Ok(())
+    }
+
+    fn point_armed(&self, point: &PointState, mode: ArmMode) -> bool {
+        mode == ArmMode::Away || !point.spec.kind.senses_motion()
+    }
+
+    /// A point became active: start the entry delay or the alarm, as the state says.
+    fn trigger(&mut self, now: UnixMicros, point: u32) {
+        let Some(state) = self.points.get(&point) else {
+            return;
+        };
+        let partition = state.spec.partition;
+        let entry_route = state.spec.entry_route;
+        match self.partitions.get(&partition).copied() {
+            Some(ArmState::Armed { mode }) if self.point_armed(state, mode) => {
+                if entry_route {
+                    let until =
+                        now.add_micros(i64::from(self.config.entry_delay_s) * MICROS_PER_SECOND);
+                    self.partitions
+                        .insert(partition, ArmState::Entry { mode, until, point });
+                } else {
+                    self.alarm(now, partition, mode, point);
+                }
+            }
+            // Walking to the keypad during the entry delay is allowed; a door off the entry
+            // route is not.
+            Some(ArmState::Entry { mode, .. })
+                if !entry_route && !state.spec.kind.senses_motion() =>
+            {
+                self.alarm(now, partition, mode, point);
+            }
+            Some(ArmState::Alarm { .. }) if !state.alarmed => {
+                if let Some(state) = self.points.get_mut(&point) {
+                    state.alarmed = true;
+                }
+                self.push(
+                    now,
+                    ReportCode::Burglary,
+                    partition,
+                    point,
+                    Attribution::System,
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn alarm(&mut self, now: UnixMicros, partition: u8, mode: ArmMode, point: u32) {
+        self.partitions
+            .insert(partition, ArmState::Alarm { mode, point });
+        if let Some(state) = self.points.get_mut(&point) {
+            state.alarmed = true;
+        }
+        self.sound(now);
+        self.push(
+            now,
+            ReportCode::Burglary,
+            partition,
+            point,
+            Attribution::System,
+        );
+    }
+
+    fn sound(&mut self, now: UnixMicros) {
+        self.siren_until =
+            Some(now.add_micros(i64::from(self.config.siren_cutoff_s) * MICROS_PER_SECOND));
+    }
+
+    fn tamper_causes(&self) -> Vec<(u32, TamperCause)> {
+        let mut causes = Vec::new();
+        for point in self.points.values() {
+            if point.covered {
+                causes.push((point.spec.number, TamperCause::Covered));
+            }
+            if point.dismounted {
+                causes.push((point.spec.number, TamperCause::Dismounted));
+            }
+        }
+        causes
+    }
+
+    fn set_tamper(
+        &mut self,
+        now: UnixMicros,
+        point: u32,
+        cause: TamperCause,
+        on: bool,
+    ) -> Result<(), Refusal> {
+        let Some(state) = self.points.get_mut(&point) else {
+            return Err(Refusal::NoSuchPoint(point));
+        };
+        let flag = match cause {
+            TamperCause::Covered => &mut state.covered,
+            TamperCause::Dismounted => &mut state.dismounted,
+            TamperCause::Knock => return Err(Refusal::WrongKind(point)),
+        };
+        if *flag == on {
+            return Err(Refusal::AlreadySo);
+        }
+        *flag = on;
+        let partition = state.spec.partition;
+        let code = if on {
+            ReportCode::Tamper
+        } else {
+            ReportCode::TamperRestore
+        };
+        if on {
+            self.service = Some(ServiceReset::Waiting);
+        }
+        self.push(now, code, partition, point, Attribution::System);
+        Ok(())
+    }
+
+    fn point_name(&self, point: u32) -> String {
+        if point == CONTROL_BOX {
+            return "Centralenhet".into();
+        }
+        self.points
+            .get(&point)
+            .map_or_else(|| point.to_string(), |p| p.spec.name.clone())
+    }
+
+    fn battery(&mut self, now: UnixMicros, point: u32, percent: u8) -> Result<(), Refusal> {
+        let low = percent < self.config.low_battery_percent;
+        let (reported, partition, low_code, ok_code) = if point == CONTROL_BOX {
+            self.battery_percent = percent;
+            (
+                &mut self.low_battery_reported,
+                1,
+                ReportCode::PanelBatteryLow,
+                ReportCode::PanelBatteryRestored,
+            )
+        } else {
+            let Some(state) = self.points.get_mut(&point) else {
+                return Err(Refusal::NoSuchPoint(point));
+            };
+            state.battery_percent = percent;
+            (
+                &mut state.low_battery_reported,
+                state.spec.partition,
+                ReportCode::PointBatteryLow,
+                ReportCode::PointBatteryRestored,
+            )
+        };
+        if low != *reported {
+            *reported = low;
+            let code = if low { low_code } else { ok_code };
+            self.push(now, code, partition, point, Attribution::System);
+        }
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        now: UnixMicros,
+        code: ReportCode,
+        partition: u8,
+        address: u32,
+        by: Attribution,
+    ) {
+        self.reports.push(Report {
+            at: now,
+            code,
+            partition,
+            address,
+        });
+        if self.log.len() >= self.config.event_log_entries_max {
+            self.log.pop_front();
+        }
+        self.log.push_back(LogEntry {
+            at: now,
+            code,
+            point: (!code.addresses_user()).then_some(address),
+            by,
+        });
+    }
+
+    /// The keypad's display line at `now`, in `lang`.
+    #[must_use]
+    pub fn display(&self, now: UnixMicros, lang: Lang) -> String {
+        let sv = lang == Lang::Sv;
+        let remaining = |until: UnixMicros| {
+            let seconds = ((until.0 - now.0).max(0) + MICROS_PER_SECOND - 1) / MICROS_PER_SECOND;
+            format!("{}:{:02}", seconds / 60, seconds % 60)
+        };
+        let state = match self.state() {
+            ArmState::Disarmed if sv => "Frånkopplat".to_owned(),
+            ArmState::Disarmed => "Disarmed".to_owned(),
+            ArmState::Exiting { until, .. } if sv => format!("Utpassering {}", remaining(until)),
+            ArmState::Exiting { until, .. } => format!("Exit delay {}", remaining(until)),
+            ArmState::Armed {
+                mode: ArmMode::Away,
+            } if sv => "Tillkopplat".to_owned(),
+            ArmState::Armed {
+                mode: ArmMode::Away,
+            } => "Armed".to_owned(),
+            ArmState::Armed {
+                mode: ArmMode::Home,
+            } if sv => "Skalskydd".to_owned(),
+            ArmState::Armed {
+                mode: ArmMode::Home,
+            } => "Armed home".to_owned(),
+            ArmState::Entry { until, .. } if sv => {
+                format!("Inpassering {} – ange kod", remaining(until))
+            }
+            ArmState::Entry { until, .. } => {
+                format!("Entry delay {} – enter code", remaining(until))
+            }
+            ArmState::Alarm { point, .. } if sv => format!("LARM: {}", self.point_name(point)),
+            ArmState::Alarm { point, .. } => format!("ALARM: {}", self.point_name(point)),
+        };
+        let fire: Vec<String> = self
+            .points
+            .values()
+            .filter(|p| p.spec.kind == PointKind::Smoke && p.active)
+            .map(|p| p.spec.name.clone())
+            .collect();
+        let mut parts = vec![state];
+        if !fire.is_empty() {
+            let word = if sv { "BRAND" } else { "FIRE" };
+            parts.insert(0, format!("{word}: {}", fire.join(", ")));
+        }
+        match &self.notice {
+            Some(Notice::NotReady(points)) if sv => {
+                parts.push(format!("Larm ej klart: {}", points.join(", ")));
+            }
+            Some(Notice::NotReady(points)) => {
+                parts.push(format!("Alarm not ready: {}", points.join(", ")));
+            }
+            Some(Notice::WrongCode) => parts.push(if sv { "Fel kod" } else { "Wrong code" }.into()),
+            Some(Notice::NotAuthorised) => parts.push(
+                if sv {
+                    "Kräver huvudkod"
+                } else {
+                    "Main code required"
+                }
+                .into(),
+            ),
+            None => {}
+        }
+        if self.service.is_some() {
+            parts.push(if sv {
+                "Behov av service, tryck *2".into()
+            } else {
+                "Service needed, press *2".into()
+            });
+            let causes: Vec<String> = self
+                .tamper_causes()
+                .into_iter()
+                .map(|(point, _)| self.point_name(point))
+                .collect();
+            if self.show_service || !causes.is_empty() {
+                let word = if sv { "Sabotage" } else { "Tamper" };
+                let what = match (causes.is_empty(), sv) {
+                    (false, _) => causes.join(", "),
+                    (true, true) => "åtgärdat, ange koden två gånger (till, från)".to_owned(),
+                    (true, false) => "cleared, enter the code twice (arm, disarm)".to_owned(),
+                };
+                parts.push(format!("{word}: {what}"));
+            }
+        }
+        if !self.mains {
+            parts.push(if sv { "Nätavbrott" } else { "Mains lost" }.into());
+        }
+        if self.low_battery_reported {
+            parts.push(if sv { "Lågt batteri" } else { "Low battery" }.into());
+        }
+        parts.join(" · ")
+    }
+}
+
+/// The customer's test run as the seed pages describe it (S8), as inputs with their offsets
+/// in seconds: tell the centre, arm, leave through `door`, wait out the exit delay and a
+/// minute more outside, come in, let the siren sound for 30 seconds, disarm.
+#[must_use]
+pub fn test_run(config: PanelConfig, door: u32, credential: Credential) -> Vec<(i64, Input)> {
+    let exit = i64::from(config.exit_delay_s);
+    let entry = i64::from(config.entry_delay_s);
+    let back = exit + 60;
+    let disarm = back + entry + 30;
+    vec![
+        (
+            0,
+            Input::TestStart {
+                credential: credential.clone(),
+            },
+        ),
+        (
+            0,
+            Input::Arm {
+                credential: credential.clone(),
+                mode: ArmMode::Away,
+                partition: None,
+            },
+        ),
+        (10, Input::Open { point: door }),
+        (12, Input::Close { point: door }),
+        (back, Input::Open { point: door }),
+        (back + 2, Input::Close { point: door }),
+        (back + entry, Input::StarTwo),
+        (
+            disarm,
+            Input::Disarm {
+                credential: credential.clone(),
+                partition: None,
+            },
+        ),
+        (disarm + 5, Input::TestEnd { credential }),
+    ]
+}
