@@ -9,6 +9,7 @@
 
 pub mod panel;
 pub mod report;
+pub mod transmitter;
 
 pub use panel::test_run;
 pub use panel::{
@@ -16,6 +17,7 @@ pub use panel::{
     LogEntry, Panel, PanelConfig, PointKind, PointSpec, Refusal, User,
 };
 pub use report::{Format, Report, ReportCode};
+pub use transmitter::{Answered, Path, Send, Stats, Transmitter, TransmitterConfig};
 
 #[cfg(test)]
 mod tests;
