@@ -7,6 +7,7 @@
 //! real sockets (`vakt panel`, `vakt fleet`, `vakt demo`); the tests drive them through
 //! simulated days from a seed.
 
+pub mod life;
 pub mod panel;
 pub mod report;
 pub mod transmitter;
