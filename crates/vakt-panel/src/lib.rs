@@ -8,6 +8,7 @@
 //! simulated days from a seed.
 
 pub mod life;
+pub mod link;
 pub mod panel;
 pub mod report;
 pub mod transmitter;

@@ -410,7 +410,7 @@ pub enum Input {
 
 /// Why the panel refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(rename_all = "snake_case", tag = "refusal")]
+#[serde(rename_all = "snake_case", tag = "refusal", content = "detail")]
 pub enum Refusal {
     /// "Larm ej klart": these points are open or active.
     #[error("alarm not ready: {}", points.join(", "))]

@@ -53,6 +53,8 @@ pub struct TransmitterConfig {
     pub failover_after_attempts: u32,
     /// While on the backup, how often it tries the primary again.
     pub primary_retry_s: u32,
+    /// After a connection could not be made, how long before the next attempt.
+    pub reconnect_delay_ms: u32,
     /// Reports it keeps while the receiver does not answer; the oldest are dropped beyond.
     pub queue_reports_max: usize,
 }
@@ -71,6 +73,7 @@ impl TransmitterConfig {
             answer_timeout_ms: 10_000,
             failover_after_attempts: 3,
             primary_retry_s: 60,
+            reconnect_delay_ms: 1_000,
             queue_reports_max: 1_000,
         }
     }
@@ -283,9 +286,10 @@ impl Transmitter {
             .is_some_and(|m| m.path == path && !m.resend_now);
         if on_path {
             self.failed(now);
+            let delay = i64::from(self.config.reconnect_delay_ms) * MICROS_PER_MILLI;
             if let Some(message) = &mut self.in_flight {
                 message.resend_now = true;
-                message.sent_at = now;
+                message.sent_at = now.add_micros(delay);
             }
         }
     }
@@ -461,6 +465,7 @@ mod tests {
             failover_after_attempts: 2,
             primary_retry_s: 30,
             heartbeat_interval_s: 60,
+            reconnect_delay_ms: 0,
             ..TransmitterConfig::new("12AB")
         }
     }

@@ -7,8 +7,10 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod panel_link;
 pub mod settings;
 pub mod signals;
+pub mod virtual_panel;
 
 use std::net::SocketAddr;
 use std::path::Path;

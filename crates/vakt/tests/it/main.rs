@@ -8,4 +8,5 @@ mod arc;
 mod cli;
 mod crash;
 mod external;
+mod fleet;
 mod receiver;

@@ -1,0 +1,294 @@
+//! Virtual panels against the real server: plain and encrypted, SIA and Contact ID, a primary
+//! receiver that stops answering (the panel fails over to the backup and comes back), and a
+//! panel whose clock is an hour wrong (it takes the NAK's time and is then acknowledged).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
+use vakt::virtual_panel::{self, PanelHandle, PanelSpec};
+use vakt_core::{Category, SystemClock};
+use vakt_dc09::Key;
+use vakt_panel::panel::{Authority, Enrolled, PointSpec};
+use vakt_panel::{
+    ArmMode, Credential, Format, Input, Installation, PanelConfig, Path, PointKind,
+    TransmitterConfig, User,
+};
+use vakt_store::{Journal, SignalFilter, Verdict};
+use vakt_testkit::{spawn_app, transmitter};
+
+const AES_256_HEX: &str = "000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F";
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A TCP relay in front of the receiver that can be told to swallow everything, as a
+/// receiver does whose process hangs or whose network drops packets.
+struct Relay {
+    address: SocketAddr,
+    silent: Arc<AtomicBool>,
+}
+
+impl Relay {
+    async fn start(upstream: SocketAddr) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let silent = Arc::new(AtomicBool::new(false));
+        let flag = silent.clone();
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let flag = flag.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let (mut client_read, mut client_write) = client.into_split();
+                    let (mut server_read, mut server_write) = server.into_split();
+                    let upward = tokio::spawn(async move {
+                        let mut buffer = [0_u8; 4096];
+                        while let Ok(read) = client_read.read(&mut buffer).await {
+                            if read == 0 {
+                                break;
+                            }
+                            if flag.load(Ordering::SeqCst) {
+                                continue;
+                            }
+                            if server_write.write_all(&buffer[..read]).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    let _ = tokio::io::copy(&mut server_read, &mut client_write).await;
+                    upward.abort();
+                });
+            }
+        });
+        Relay { address, silent }
+    }
+
+    fn set_silent(&self, silent: bool) {
+        self.silent.store(silent, Ordering::SeqCst);
+    }
+}
+
+fn installation() -> Installation {
+    let point = |number, name: &str, kind, entry_route| PointSpec {
+        number,
+        name: name.into(),
+        kind,
+        partition: 1,
+        entry_route,
+    };
+    Installation {
+        points: vec![
+            point(1, "Ytterdörr", PointKind::DoorWindow, true),
+            point(2, "Hall", PointKind::Motion, false),
+            point(3, "Brandvarnare", PointKind::Smoke, false),
+        ],
+        users: vec![User {
+            number: 1,
+            name: "Karin Berg".into(),
+        }],
+        credentials: vec![Enrolled {
+            credential: Credential::Code("1234".into()),
+            authority: Authority::Main,
+            user: Some(1),
+        }],
+    }
+}
+
+fn spec(
+    account: &str,
+    format: Format,
+    key: Option<Key>,
+    primary: SocketAddr,
+    backup: SocketAddr,
+    clock_offset_s: i64,
+) -> PanelSpec {
+    PanelSpec {
+        name: account.into(),
+        panel: PanelConfig {
+            exit_delay_s: 1,
+            ..PanelConfig::default()
+        },
+        installation: installation(),
+        transmitter: TransmitterConfig {
+            format,
+            key,
+            answer_timeout_ms: 400,
+            failover_after_attempts: 2,
+            primary_retry_s: 2,
+            reconnect_delay_ms: 100,
+            heartbeat_interval_s: 600,
+            ..TransmitterConfig::new(account)
+        },
+        clock_offset_s,
+        primary,
+        backup: Some(backup),
+        link: None,
+        speed: 1,
+        panel_start: None,
+    }
+}
+
+fn arm() -> Input {
+    Input::Arm {
+        credential: Credential::Code("1234".into()),
+        mode: ArmMode::Away,
+        partition: None,
+    }
+}
+
+fn disarm() -> Input {
+    Input::Disarm {
+        credential: Credential::Code("1234".into()),
+        partition: None,
+    }
+}
+
+async fn delivered(panel: &mut PanelHandle, acked: u64) -> virtual_panel::PanelView {
+    let view = panel
+        .wait_for(WAIT, |v| v.stats.acked >= acked && v.pending == 0)
+        .await;
+    assert!(
+        view.stats.acked >= acked && view.pending == 0,
+        "not delivered: {:?}",
+        view.stats
+    );
+    view
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panels_fail_over_come_back_and_fix_their_clock() {
+    let app = spawn_app().await;
+    app.register(vec![
+        transmitter("F001", None),
+        transmitter("F002", Some((AES_256_HEX, "hex"))),
+        transmitter("F003", Some((AES_256_HEX, "hex"))),
+    ])
+    .await;
+    let relay = Relay::start(app.tcp).await;
+    let key = || Some(Key::parse(AES_256_HEX, vakt_dc09::KeyForm::Hex).unwrap());
+    let cancel = CancellationToken::new();
+    let clock = Arc::new(SystemClock);
+    let mut plain = virtual_panel::spawn(
+        spec("F001", Format::Sia, None, relay.address, app.tcp, 0),
+        clock.clone(),
+        cancel.clone(),
+    );
+    let mut sealed = virtual_panel::spawn(
+        spec("F002", Format::ContactId, key(), relay.address, app.tcp, 0),
+        clock.clone(),
+        cancel.clone(),
+    );
+    // An hour behind: the receiver NAKs with its time, the panel resends with it.
+    let mut late = virtual_panel::spawn(
+        spec("F003", Format::Sia, key(), app.tcp, app.tcp, -3_600),
+        clock.clone(),
+        cancel.clone(),
+    );
+
+    for panel in [&plain, &sealed, &late] {
+        panel.apply(arm()).await.unwrap();
+    }
+    for panel in [&mut plain, &mut sealed] {
+        let view = delivered(panel, 1).await;
+        assert_eq!((view.path, view.stats.retransmits), (Path::Primary, 0));
+    }
+    let view = delivered(&mut late, 1).await;
+    assert!(view.stats.naks >= 1, "{:?}", view.stats);
+    assert!(
+        view.clock_offset_s.abs() <= 2,
+        "clock still off by {}",
+        view.clock_offset_s
+    );
+
+    // The primary stops answering: both panels resend, then go to the backup.
+    relay.set_silent(true);
+    for panel in [&plain, &sealed] {
+        panel.apply(disarm()).await.unwrap();
+    }
+    for panel in [&mut plain, &mut sealed] {
+        let view = delivered(panel, 2).await;
+        assert_eq!(view.path, Path::Backup);
+        assert_eq!(view.stats.failovers, 1);
+        assert!(view.stats.retransmits >= 2, "{:?}", view.stats);
+    }
+
+    // The primary answers again: the next message after the probe interval goes home.
+    relay.set_silent(false);
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    for panel in [&plain, &sealed] {
+        panel.apply(arm()).await.unwrap();
+    }
+    for panel in [&mut plain, &mut sealed] {
+        let view = panel
+            .wait_for(WAIT, |v| v.stats.returns >= 1 && v.pending == 0)
+            .await;
+        assert_eq!(
+            (view.path, view.stats.returns),
+            (Path::Primary, 1),
+            "{:?}",
+            view.stats
+        );
+    }
+    cancel.cancel();
+
+    // Every report is in the journal once as accepted, in order, with the user who did it.
+    let signals = app
+        .app
+        .store
+        .signals(&SignalFilter {
+            limit: 1_000,
+            ..SignalFilter::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.record)
+        .collect::<Vec<_>>();
+    for (account, expected) in [
+        (
+            "F001",
+            vec![Category::Closing, Category::Opening, Category::Closing],
+        ),
+        (
+            "F002",
+            vec![Category::Closing, Category::Opening, Category::Closing],
+        ),
+        ("F003", vec![Category::Closing]),
+    ] {
+        let mut accepted: Vec<_> = signals
+            .iter()
+            .filter(|s| s.account.as_deref() == Some(account))
+            .filter(|s| s.verdict == Verdict::Accepted && s.token.as_deref() != Some("NULL"))
+            .collect();
+        accepted.sort_by_key(|s| s.received_at);
+        let categories: Vec<Category> = accepted.iter().map(|s| s.events[0].category).collect();
+        assert_eq!(categories, expected, "{account}");
+        assert!(accepted.iter().all(|s| s.events[0].user == Some(1)));
+        let sequences: std::collections::BTreeSet<_> =
+            accepted.iter().map(|s| s.sequence.clone()).collect();
+        assert_eq!(
+            sequences.len(),
+            accepted.len(),
+            "{account}: a sequence journalled twice"
+        );
+    }
+    let late_rows: Vec<_> = signals
+        .iter()
+        .filter(|s| s.account.as_deref() == Some("F003"))
+        .collect();
+    assert!(
+        late_rows
+            .iter()
+            .any(|s| s.verdict == Verdict::OutsideWindow)
+    );
+    assert!(
+        signals
+            .iter()
+            .all(|s| s.encrypted == (s.account.as_deref() != Some("F001")))
+    );
+}
