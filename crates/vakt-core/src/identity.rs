@@ -68,6 +68,22 @@ impl IdentityError {
     }
 }
 
+/// The Luhn (mod 10) check digit for `digits`, as personnummer, organisationsnummer and
+/// OCR references use it: weights 2, 1, 2, … from the right of the digits given.
+#[must_use]
+pub fn luhn_check_digit(digits: &[u8]) -> u8 {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(index, &digit)| {
+            let value = u32::from(digit % 10) * if index % 2 == 0 { 2 } else { 1 };
+            value / 10 + value % 10
+        })
+        .sum();
+    u8::try_from((10 - sum % 10) % 10).unwrap_or(0)
+}
+
 /// The Luhn check over ten digits: the last one is the check digit of the nine before it.
 fn luhn_valid(digits: &[u8; 10]) -> bool {
     let sum: u32 = digits
@@ -466,5 +482,14 @@ mod tests {
             number
         );
         assert!(serde_json::from_str::<PersonalNumber>("\"19811218-9875\"").is_err());
+    }
+
+    #[test]
+    fn luhn_check_digit_completes_known_numbers() {
+        // 811218-9876 and 556036-0793 are the usual documented examples.
+        assert_eq!(luhn_check_digit(&[8, 1, 1, 2, 1, 8, 9, 8, 7]), 6);
+        assert_eq!(luhn_check_digit(&[5, 5, 6, 0, 3, 6, 0, 7, 9]), 3);
+        let digits = [8, 1, 1, 2, 1, 8, 9, 8, 7, 6];
+        assert!(luhn_valid(&digits));
     }
 }

@@ -716,6 +716,38 @@ pub(crate) async fn save_instruction(
     tx.commit().await.map_err(db)
 }
 
+pub(crate) async fn set_link_token(
+    c: &mut SqliteConnection,
+    transmitter_id: i64,
+    token_hash: String,
+    by: Actor,
+    now: UnixMicros,
+) -> Result<()> {
+    let mut tx = c.begin().await.map_err(db)?;
+    let done = sqlx::query("UPDATE transmitters SET link_token_hash = $1 WHERE id = $2")
+        .bind(token_hash)
+        .bind(transmitter_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "transmitter",
+        Some(transmitter_id),
+        "panel link token issued",
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(db)?;
+    Ok(())
+}
+
 pub(crate) async fn set_revoking_code(
     c: &mut SqliteConnection,
     site_id: i64,

@@ -268,6 +268,29 @@ impl Registry for SqliteStore {
         self.ask(|reply| Command::DeleteTransmitter(id, reply))
             .await
     }
+
+    async fn set_link_token(
+        &self,
+        transmitter_id: i64,
+        token_hash: String,
+        by: &Actor,
+    ) -> Result<(), StoreError> {
+        let (by, now) = (by.clone(), self.clock.now());
+        self.job(move |c| {
+            Box::pin(centre::set_link_token(
+                c,
+                transmitter_id,
+                token_hash,
+                by,
+                now,
+            ))
+        })
+        .await
+    }
+
+    async fn link_transmitter(&self, token_hash: &str) -> Result<Option<Transmitter>, StoreError> {
+        registry::link_transmitter(&self.readers, token_hash).await
+    }
 }
 
 impl Centre for SqliteStore {

@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "alarm centre",
         include_str!("../migrations/0002_alarm_centre.sql"),
     ),
+    (
+        3,
+        "panel link",
+        include_str!("../migrations/0003_panel_link.sql"),
+    ),
 ];
 
 #[derive(Debug)]

@@ -21,6 +21,22 @@ pub async fn transmitters(pool: &SqlitePool) -> Result<Vec<Transmitter>, StoreEr
     rows.iter().map(transmitter).collect()
 }
 
+pub async fn link_transmitter(
+    pool: &SqlitePool,
+    token_hash: &str,
+) -> Result<Option<Transmitter>, StoreError> {
+    let row = sqlx::query(
+        "SELECT t.*, s.name AS site_name, s.address AS site_address
+         FROM transmitters t JOIN sites s ON s.id = t.site_id
+         WHERE t.link_token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    row.as_ref().map(transmitter).transpose()
+}
+
 pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT revision FROM registry_revision WHERE id = 1")
         .fetch_one(pool)

@@ -86,6 +86,20 @@ pub trait Registry: Send + Sync + 'static {
 
     /// Removes a transmitter.
     fn delete_transmitter(&self, id: i64) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Gives a transmitter's panel a new link token (its hash), replacing any earlier one.
+    fn set_link_token(
+        &self,
+        transmitter_id: i64,
+        token_hash: String,
+        by: &Actor,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The transmitter whose panel holds the link token with this hash.
+    fn link_transmitter(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<Transmitter>, StoreError>> + Send;
 }
 
 /// The alarm receiving centre's store: registry, staff, incidents, audit and outbox.

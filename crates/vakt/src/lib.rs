@@ -7,9 +7,12 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod demo;
+pub mod fleet;
 pub mod panel_link;
 pub mod settings;
 pub mod signals;
+pub mod terminal;
 pub mod virtual_panel;
 
 use std::net::SocketAddr;
@@ -301,4 +304,20 @@ impl App {
 /// Installs the metrics recorder (once per process); `launch` works without it.
 pub fn install_metrics() {
     let _ = metrics_handle();
+}
+
+/// Waits for Ctrl-C or, on Unix, SIGTERM.
+pub async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -43,6 +43,29 @@ enum Command {
         #[arg(long)]
         http: Option<std::net::SocketAddr>,
     },
+    /// Run Vakt with a demo operator: staff for every role, guard companies, 50 sites and a
+    /// fleet of virtual panels living their days. The data stays for the next start.
+    Demo {
+        /// HTTP address, such as 127.0.0.1:8080.
+        #[arg(long)]
+        http: Option<std::net::SocketAddr>,
+        /// Sites to create on the first run.
+        #[arg(long, default_value_t = 50)]
+        sites: usize,
+        /// Seed for names, addresses and the panels' days.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Panel time runs this many times faster than real time.
+        #[arg(long, default_value_t = 60)]
+        speed: u32,
+        /// Do not run the fleet of panels.
+        #[arg(long)]
+        no_fleet: bool,
+    },
+    /// One virtual panel in the terminal: a keypad, points to open, tamper, mains, battery.
+    Panel(vakt::terminal::PanelOptions),
+    /// Many virtual panels against a running Vakt, at a fixed rate or living simulated days.
+    Fleet(vakt::fleet::FleetOptions),
     /// List journalled signals, newest last.
     Signals {
         /// Only this account.
@@ -155,7 +178,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let http = match &cli.command {
-        Command::Serve { http } => http.map(|listen| HttpOverride { listen }),
+        Command::Serve { http } | Command::Demo { http, .. } => {
+            http.map(|listen| HttpOverride { listen })
+        }
         _ => None,
     };
     let overrides = Overrides {
@@ -185,6 +210,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
+        Command::Demo {
+            sites,
+            seed,
+            speed,
+            no_fleet,
+            ..
+        } => {
+            let options = vakt::demo::DemoOptions {
+                sites,
+                seed,
+                speed,
+                fleet: !no_fleet,
+            };
+            vakt::demo::run(settings, options, &mut out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Panel(options) => vakt::terminal::run(settings, options).await,
+        Command::Fleet(options) => vakt::fleet::run(settings, options, &mut out).await,
         Command::DefaultConfig => {
             write!(out, "{}", vakt::settings::DEFAULT_CONFIG)?;
             Ok(ExitCode::SUCCESS)
@@ -416,16 +459,5 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn wait_for_stop() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut terminate) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = terminate.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    vakt::wait_for_stop().await;
 }

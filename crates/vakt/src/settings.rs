@@ -372,6 +372,17 @@ retry_base_s = 5
 timeout_s = 10
 "#;
 
+/// The first configured DC-09 listener that takes TCP, where virtual panels send.
+#[must_use]
+pub fn default_tcp(settings: &Settings) -> Option<SocketAddr> {
+    settings
+        .receiver
+        .listeners
+        .iter()
+        .find(|l| l.protocols != vakt_receiver::Protocols::Udp)
+        .map(|l| l.address)
+}
+
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment's test jail returns its own error type.
 mod tests {
