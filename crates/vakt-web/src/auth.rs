@@ -98,6 +98,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route("POST", "/incidents/{id}/key", P(Permission::ManageKeys)),
     route("POST", "/incidents/{id}/close", P(Permission::HandleAlarms)),
     route("GET", "/sites", P(Permission::ViewSites)),
+    route("GET", "/panels", P(Permission::ViewSites)),
     route("GET", "/sites/new", P(Permission::EditRegistry)),
     route("POST", "/sites/new", P(Permission::EditRegistry)),
     route("GET", "/sites/{id}", P(Permission::ViewSites)),

@@ -75,6 +75,7 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
         .route("/incidents/{id}", get(incident_page::<S>))
         .route("/incidents/{id}/{action}", post(incident_action::<S>))
         .route("/sites", get(sites_page::<S>))
+        .route("/panels", get(panels_page::<S>))
         .route("/sites/new", get(new_site_page::<S>).post(create_site::<S>))
         .route("/sites/{id}", get(site_page::<S>).post(update_site::<S>))
         .route("/sites/{id}/{part}", post(site_part::<S>))
@@ -211,10 +212,11 @@ fn local_minute(at: UnixMicros) -> u16 {
 fn chrome(me: Option<&Me>, lang: Lang, title: &str) -> Chrome {
     let mut nav = Vec::new();
     if let Some(me) = me {
-        let links: [(&'static str, &'static str, Permission); 8] = [
+        let links: [(&'static str, &'static str, Permission); 9] = [
             ("/queue", "queue", Permission::HandleAlarms),
             ("/guard", "my_dispatches", Permission::GuardWork),
             ("/sites", "sites", Permission::ViewSites),
+            ("/panels", "panels", Permission::ViewSites),
             ("/customers", "customers", Permission::ViewSites),
             ("/dashboard", "dashboard", Permission::ViewDashboard),
             ("/audit", "audit", Permission::ViewAudit),
@@ -1092,6 +1094,71 @@ struct SitesPage {
     can_edit: bool,
 }
 
+#[derive(Template)]
+#[template(path = "panels.html")]
+struct PanelsPage {
+    c: Chrome,
+    panels: Vec<PanelRow>,
+}
+
+/// One connected panel as the console shows it.
+struct PanelRow {
+    link: crate::panel_link::LinkView,
+    state: String,
+    display: String,
+    open_zones: String,
+    flags: Vec<&'static str>,
+}
+
+fn panel_row(lang: Lang, link: crate::panel_link::LinkView) -> PanelRow {
+    let (state, display, open_zones, mut flags) = match &link.status {
+        Some(status) => (
+            status.state.clone(),
+            if lang == Lang::Sv {
+                status.display_sv.clone()
+            } else {
+                status.display_en.clone()
+            },
+            status.open_zones().join(", "),
+            Vec::new(),
+        ),
+        None => (String::new(), String::new(), String::new(), Vec::new()),
+    };
+    if let Some(status) = &link.status {
+        if status.siren {
+            flags.push(lang.t("siren_on"));
+        }
+        if status.service_needed {
+            flags.push(lang.t("service_needed"));
+        }
+        if !status.mains {
+            flags.push(lang.t("mains_lost"));
+        }
+    }
+    PanelRow {
+        link,
+        state,
+        display,
+        open_zones,
+        flags,
+    }
+}
+
+async fn panels_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
+    let me = st.me(&headers).await?;
+    me.require(Permission::ViewSites)?;
+    let panels = st
+        .links
+        .all()
+        .into_iter()
+        .map(|link| panel_row(me.lang, link))
+        .collect();
+    Ok(render(&PanelsPage {
+        c: chrome(Some(&me), me.lang, "panels"),
+        panels,
+    }))
+}
+
 async fn sites_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::ViewSites)?;
@@ -1213,6 +1280,7 @@ struct SitePage {
     blank_rows: Vec<usize>,
     now_us: i64,
     map_link: String,
+    panel: Option<PanelRow>,
 }
 
 async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Problem]) -> Page {
@@ -1291,6 +1359,7 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
             blank_rows: vec![0, 1],
             now_us: st.clock.now().0,
             map_link: map_link(&site),
+            panel: st.links.for_site(site.id).map(|link| panel_row(lang, link)),
             site,
         },
     ))

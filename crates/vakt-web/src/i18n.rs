@@ -160,6 +160,16 @@ texts! {
     "end_test" => "Avsluta testläge", "End test mode";
     "whole_site" => "Hela objektet", "Whole site";
     "transmitters" => "Sändare", "Transmitters";
+    "panels" => "Centralapparater", "Panels";
+    "panel_link" => "Panellänk", "Panel link";
+    "connected_since" => "Ansluten sedan", "Connected since";
+    "not_connected" => "Inte ansluten", "Not connected";
+    "open_zones" => "Öppna zoner", "Open zones";
+    "display" => "Display", "Display";
+    "no_panels" => "Ingen centralapparat är ansluten.", "No panel is connected.";
+    "service_needed" => "Behov av service", "Service needed";
+    "mains_lost" => "Nätavbrott", "Mains lost";
+    "siren_on" => "Sirenen ljuder", "Siren sounding";
     "label" => "Märkning", "Label";
     "storage" => "Förvaring", "Storage";
     "state" => "Läge", "State";

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod console;
 pub mod dashboard;
 pub mod i18n;
+pub mod panel_link;
 
 use std::sync::Arc;
 
@@ -52,6 +53,8 @@ pub struct WebState<S> {
     pub changes: vakt_engine::Changes,
     /// The time.
     pub clock: Arc<dyn Clock>,
+    /// The panels connected over the panel link.
+    pub links: Arc<panel_link::PanelLinks>,
 }
 
 impl<S: Store> WebState<S> {
@@ -239,7 +242,7 @@ impl ApiError {
         }
     }
 
-    fn unauthorized() -> ApiError {
+    pub(crate) fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -313,6 +316,12 @@ pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
             get(list_transmitters::<S>).post(import_transmitters::<S>),
         )
         .route("/api/v1/transmitters/{id}", delete(delete_transmitter::<S>))
+        .route("/panel-link", get(panel_link::upgrade::<S>))
+        .route("/api/v1/panels", get(panel_link::api_panels::<S>))
+        .route(
+            "/api/v1/sites/{id}/panel",
+            get(panel_link::api_site_panel::<S>).post(panel_link::api_command::<S>),
+        )
         .fallback(|uri: axum::http::Uri, headers: HeaderMap| async move {
             if uri.path().starts_with("/api/") {
                 ApiError::new(

@@ -250,6 +250,7 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         },
         changes: changes.clone(),
         clock: clock.clone(),
+        links: Arc::default(),
     });
     let listener = tokio::net::TcpListener::bind(settings.http.listen)
         .await

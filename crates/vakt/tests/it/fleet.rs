@@ -292,3 +292,171 @@ async fn panels_fail_over_come_back_and_fix_their_clock() {
             .all(|s| s.encrypted == (s.account.as_deref() != Some("F001")))
     );
 }
+
+async fn api(
+    app: &vakt_testkit::TestApp,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
+    let (status, text) = vakt_testkit::http(app.http, method, path, Some("test-token"), body)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never: {what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_panel_link_shows_state_and_carries_commands_as_unknown_user() {
+    use vakt_store::{Actor, Registry};
+    let app = spawn_app().await;
+    app.register(vec![transmitter("L001", None)]).await;
+    let stored = app.app.store.transmitters().await.unwrap();
+    let (transmitter_id, site_id) = (stored[0].id, stored[0].site_id);
+    let token = vakt_store::secret::new_token();
+    app.app
+        .store
+        .set_link_token(
+            transmitter_id,
+            vakt_store::secret::token_hash(&token),
+            &Actor::system(),
+        )
+        .await
+        .unwrap();
+
+    // Without the right token there is no link.
+    let (status, _) = vakt_testkit::http(app.http, "GET", "/panel-link", Some("wrong"), None)
+        .await
+        .unwrap();
+    assert_eq!(status, 401);
+    // With the right token, a hello naming another account is closed.
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{}/panel-link",
+            app.http
+        ))
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    use futures_util::{SinkExt, StreamExt};
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            r#"{"type":"hello","account":"9999","protocol":1,"firmware":"x"}"#,
+        ))
+        .await
+        .unwrap();
+    let answer = socket.next().await;
+    assert!(
+        matches!(answer, Some(Ok(tokio_tungstenite::tungstenite::Message::Close(Some(ref f)))) if u16::from(f.code) == 1008),
+        "{answer:?}"
+    );
+
+    let cancel = CancellationToken::new();
+    let mut spec = spec("L001", Format::Sia, None, app.tcp, app.tcp, 0);
+    spec.link = Some(vakt::panel_link::LinkSpec {
+        url: format!("ws://{}/panel-link", app.http),
+        token,
+        account: "L001".into(),
+    });
+    let panel = virtual_panel::spawn(spec, Arc::new(SystemClock), cancel.clone());
+    let path = format!("/api/v1/sites/{site_id}/panel");
+    eventually(
+        "the panel is listed as connected and disarmed",
+        async || {
+            let (status, body) = api(&app, "GET", &path, None).await;
+            status == 200 && body["status"]["state"] == "disarmed"
+        },
+    )
+    .await;
+
+    panel.apply(Input::Open { point: 1 }).await.unwrap();
+    eventually("the open door shows", async || {
+        let (_, body) = api(&app, "GET", "/api/v1/panels", None).await;
+        body[0]["status"]["zones"][0]["open"] == true
+    })
+    .await;
+    let (status, body) = api(
+        &app,
+        "POST",
+        &path,
+        Some(r#"{"command":"arm","mode":"away"}"#),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["refusal"]["refusal"], "not_ready");
+    assert_eq!(body["refusal"]["detail"]["points"][0], "Ytterdörr");
+
+    panel.apply(Input::Close { point: 1 }).await.unwrap();
+    let (status, body) = api(
+        &app,
+        "POST",
+        &path,
+        Some(r#"{"command":"arm","mode":"away"}"#),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], true);
+    let (status, body) = api(&app, "POST", &path, Some(r#"{"command":"disarm"}"#)).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api(&app, "POST", &path, Some(r#"{"command":"self_destruct"}"#)).await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = api(
+        &app,
+        "POST",
+        "/api/v1/sites/999/panel",
+        Some(r#"{"command":"disarm"}"#),
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // The panel logged the app's operations as an unknown user, and the centre got them.
+    let view = panel.view.borrow().clone();
+    let by: Vec<String> = view
+        .log
+        .iter()
+        .map(|e| e.by.label(vakt_panel::Lang::Sv))
+        .collect();
+    assert_eq!(by, ["okänd användare", "okänd användare"]);
+    eventually(
+        "the remote arming and disarming are journalled",
+        async || {
+            let signals = app
+                .app
+                .store
+                .signals(&SignalFilter {
+                    account: Some("L001".into()),
+                    limit: 50,
+                    ..SignalFilter::default()
+                })
+                .await
+                .unwrap();
+            let codes: Vec<String> = signals
+                .iter()
+                .filter_map(|s| s.record.events.first().map(|e| e.code.code.clone()))
+                .collect();
+            codes.contains(&"CQ".to_owned()) && codes.contains(&"OQ".to_owned())
+        },
+    )
+    .await;
+
+    cancel.cancel();
+    eventually("the panel is gone from the list", async || {
+        let (_, body) = api(&app, "GET", "/api/v1/panels", None).await;
+        body.as_array().is_some_and(Vec::is_empty)
+    })
+    .await;
+}
