@@ -28,6 +28,9 @@ if ! "$peer/bin/python" -c 'import my_dc09_spt' >/dev/null 2>&1; then
   "$peer/bin/pip" install -q --disable-pip-version-check my-dc09-spt==0.2.2
 fi
 
+# The terminal test drives `vakt panel` through tmux.
+command -v tmux >/dev/null || apt_install tmux
+
 # The browser tests: Debian's Chromium driven by playwright-core from npm.
 command -v chromium >/dev/null || [ -x /usr/bin/chromium ] || apt_install chromium
 command -v node >/dev/null || apt_install nodejs

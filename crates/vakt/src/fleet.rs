@@ -176,7 +176,7 @@ pub fn load_installation(code: &str) -> Installation {
         ],
         users: vec![User {
             number: 1,
-            name: "Fleet".into(),
+            name: "Användare 1".into(),
         }],
         credentials: vec![Enrolled {
             credential: Credential::Code(code.into()),

@@ -10,3 +10,4 @@ mod crash;
 mod external;
 mod fleet;
 mod receiver;
+mod terminal;
