@@ -818,6 +818,12 @@ pub async fn run(
     use vakt_core::Clock;
 
     crate::install_metrics();
+    let mut settings = settings;
+    // The demo is plain HTTP on this machine; a browser keeps a Secure cookie only over
+    // HTTPS (or, depending on the browser, on localhost), so sign-in would silently fail.
+    if settings.http.listen.ip().is_loopback() {
+        settings.security.secure_cookies = false;
+    }
     let data_dir = settings.data_dir.clone();
     let hasher = crate::hasher(&settings)?;
     let app = crate::launch(settings).await?;

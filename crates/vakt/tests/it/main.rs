@@ -7,6 +7,7 @@ mod api;
 mod arc;
 mod cli;
 mod crash;
+mod demo;
 mod external;
 mod fleet;
 mod receiver;
