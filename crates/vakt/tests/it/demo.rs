@@ -37,7 +37,13 @@ fn start(folder: &std::path::Path) -> (Child, String) {
 
 fn stop(mut child: Child) {
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let status = child.wait().unwrap();
     assert!(status.success(), "the demo stopped with {status}");
 }
@@ -55,7 +61,11 @@ fn password(printed: &str, login: &str) -> String {
     printed
         .lines()
         .map(str::split_whitespace)
-        .find_map(|mut words| (words.next() == Some(login)).then(|| words.next()).flatten())
+        .find_map(|mut words| {
+            (words.next() == Some(login))
+                .then(|| words.next())
+                .flatten()
+        })
         .unwrap_or_else(|| panic!("no password for {login} in:\n{printed}"))
         .to_owned()
 }
@@ -72,8 +82,19 @@ async fn the_demo_prints_working_logins_fills_fifty_sites_and_survives_a_restart
     )
     .unwrap();
     let (child, printed) = start(folder.path());
-    assert!(printed.contains("Setting up the demo operator"), "{printed}");
-    for login in ["operator", "lead", "kundtjanst", "fakturering", "tekniker", "admin", "nordvakt"] {
+    assert!(
+        printed.contains("Setting up the demo operator"),
+        "{printed}"
+    );
+    for login in [
+        "operator",
+        "lead",
+        "kundtjanst",
+        "fakturering",
+        "tekniker",
+        "admin",
+        "nordvakt",
+    ] {
         password(&printed, login);
     }
     assert!(printed.contains("panel --demo-site 1"), "{printed}");
@@ -82,7 +103,12 @@ async fn the_demo_prints_working_logins_fills_fifty_sites_and_survives_a_restart
     let console = Console::sign_in(address, "operator", &operator).await;
     let sites = console.get("/sites").await;
     assert_eq!(sites.status, 200);
-    assert_eq!(sites.body.matches("<a href=\"/sites/").count(), 50, "{}", sites.body);
+    assert_eq!(
+        sites.body.matches("<a href=\"/sites/").count(),
+        50,
+        "{}",
+        sites.body
+    );
     assert!(sites.body.contains("Villa ") || sites.body.contains("Lägenhet "));
     assert!(sites.body.contains(" AB, "), "business customers too");
     // The fleet's 49 panels come up on the panel link.
