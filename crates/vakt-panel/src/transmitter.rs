@@ -49,6 +49,8 @@ pub struct TransmitterConfig {
     pub heartbeat_interval_s: u32,
     /// How long it waits for an answer before sending again.
     pub answer_timeout_ms: u32,
+    /// Whether a backup path exists; without one the primary is tried again and again.
+    pub has_backup: bool,
     /// Failed attempts in a row on the primary path before it switches to the backup.
     pub failover_after_attempts: u32,
     /// While on the backup, how often it tries the primary again.
@@ -71,6 +73,7 @@ impl TransmitterConfig {
             key: None,
             heartbeat_interval_s: 60,
             answer_timeout_ms: 10_000,
+            has_backup: false,
             failover_after_attempts: 3,
             primary_retry_s: 60,
             reconnect_delay_ms: 1_000,
@@ -299,6 +302,9 @@ impl Transmitter {
             return;
         };
         self.failures_in_a_row += 1;
+        if !self.config.has_backup {
+            return;
+        }
         let probing = message.path == Path::Primary && self.active == Path::Backup;
         if probing {
             // The primary is still down: back to the backup until the next probe.
@@ -466,6 +472,7 @@ mod tests {
             primary_retry_s: 30,
             heartbeat_interval_s: 60,
             reconnect_delay_ms: 0,
+            has_backup: true,
             ..TransmitterConfig::new("12AB")
         }
     }
@@ -569,6 +576,23 @@ mod tests {
         );
         assert_eq!(tx.clock_offset_s(), 0);
         assert_eq!(tx.stats().failovers, 0, "a NAK is an answer, not a failure");
+    }
+
+    #[test]
+    fn without_a_backup_it_keeps_trying_the_primary() {
+        let mut pad = || b'7';
+        let config = TransmitterConfig {
+            has_backup: false,
+            ..config()
+        };
+        let mut tx = Transmitter::new(config, at_ms(0), 0);
+        tx.queue([report(1)]);
+        for attempt in 0..6 {
+            let sent = tx.poll(at_ms(attempt * 1_000), &mut pad).unwrap();
+            assert_eq!((sent.path, sent.sequence), (Path::Primary, 1));
+        }
+        assert_eq!(tx.stats().failovers, 0);
+        assert_eq!(tx.stats().retransmits, 5);
     }
 
     #[test]

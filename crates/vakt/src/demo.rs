@@ -881,13 +881,16 @@ pub async fn run(
                     backup: None,
                 },
                 Some(&link),
-                options.speed,
                 Some(start),
             )?;
             let household = vakt_panel::life::Household::new(
                 &spec.installation,
                 crate::fleet::everyday_credential(&spec.installation),
             );
+            let mut spec = spec;
+            if tcp.ip().is_loopback() {
+                spec.source = Some(crate::fleet::loopback_source(panel.number));
+            }
             let handle = crate::virtual_panel::spawn(spec, clock.clone(), cancel.clone());
             let (clock, cancel) = (clock.clone(), cancel.clone());
             let seed = manifest.seed ^ (panel.number as u64);

@@ -126,7 +126,6 @@ pub fn demo_spec(
     panel: &DemoPanel,
     receivers: Receivers,
     link_url: Option<&str>,
-    speed: u32,
     panel_start: Option<UnixMicros>,
 ) -> anyhow::Result<PanelSpec> {
     let key = panel
@@ -153,8 +152,8 @@ pub fn demo_spec(
             token: panel.link_token.clone(),
             account: panel.account.clone(),
         }),
-        speed,
         panel_start,
+        source: None,
     })
 }
 
@@ -230,9 +229,10 @@ pub async fn cycle(
     }
 }
 
-/// Lives `days` simulated days of a household at `speed` from `panel_start` (panel time),
-/// which began at `real_start` (real time).
-#[allow(clippy::too_many_arguments)] // the clock pair and the plan's inputs, each needed
+/// Lives `days` simulated days of a household, `speed` times faster than real time, from
+/// `panel_start` (the panel's time, which this function drives with
+/// [`Command::AdvanceTo`]).
+#[allow(clippy::too_many_arguments)] // the plan's inputs and the two clocks, each needed
 pub async fn live(
     panel: &PanelHandle,
     household: Household,
@@ -246,19 +246,35 @@ pub async fn live(
 ) {
     let real_start = clock.now();
     let speed = i64::from(speed.max(1));
+    // The panel's clock moves at least this often in real time, so its display and the
+    // panel link follow the delays between planned events.
+    let step = speed * MICROS_PER_SECOND;
     let midnight = panel_start.0 - panel_start.0.rem_euclid(DAY_S * MICROS_PER_SECOND);
+    let mut panel_now = panel_start.0;
     for day in 0..days {
         let day_start = midnight + i64::try_from(day).unwrap_or(0) * DAY_S * MICROS_PER_SECOND;
         for (at, action) in day_plan(seed, day, &household, &odds) {
             let target = day_start + at * MICROS_PER_SECOND;
-            if target < panel_start.0 {
+            if target < panel_now {
                 continue;
             }
-            let real_target = real_start.0 + (target - panel_start.0) / speed;
-            let wait = real_target.saturating_sub(clock.now().0).max(0);
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                () = tokio::time::sleep(Duration::from_micros(u64::try_from(wait).unwrap_or(0))) => {}
+            while panel_now < target {
+                let next = (panel_now + step).min(target);
+                let real_target = real_start.0 + (next - panel_start.0) / speed;
+                let wait = real_target.saturating_sub(clock.now().0).max(0);
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_micros(u64::try_from(wait).unwrap_or(0))) => {}
+                }
+                if panel
+                    .commands
+                    .send(Command::AdvanceTo(UnixMicros(next)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+                panel_now = next;
             }
             match action {
                 Action::Input(input) => {
@@ -279,6 +295,15 @@ pub async fn live(
 pub fn dawn(now: UnixMicros) -> UnixMicros {
     let day = DAY_S * MICROS_PER_SECOND;
     UnixMicros(now.0 - now.0.rem_euclid(day) + (6 * 3600 + 1800) * MICROS_PER_SECOND)
+}
+
+/// A loopback address of its own for panel `index`: 127.0.0.1, 127.0.0.2, … 127.0.0.250,
+/// 127.0.1.1, …
+#[must_use]
+pub fn loopback_source(index: usize) -> std::net::IpAddr {
+    let [_, high, low, _] = u32::try_from(index / 250).unwrap_or(0).to_be_bytes();
+    let host = u8::try_from(index % 250 + 1).unwrap_or(1);
+    std::net::IpAddr::V4(std::net::Ipv4Addr::new(127, high, low, host))
 }
 
 /// Starts one panel per spec.
@@ -396,12 +421,8 @@ pub async fn run(
             primary,
             backup: options.backup,
             link: None,
-            speed: if options.days.is_some() {
-                options.speed
-            } else {
-                1
-            },
             panel_start: options.days.map(|_| dawn(clock.now())),
+            source: primary.ip().is_loopback().then(|| loopback_source(index)),
         });
     }
     let transmitters = inputs

@@ -105,7 +105,7 @@ pub async fn run(
                 .with_context(|| format!("the demo has no site {number}"))?;
             let http = options.http.unwrap_or(settings.http.listen);
             let link = format!("ws://{http}/panel-link");
-            let spec = demo_spec(panel, receivers, Some(&link), 1, None)?;
+            let spec = demo_spec(panel, receivers, Some(&link), None)?;
             let codes: Vec<String> = panel
                 .installation
                 .credentials
@@ -140,8 +140,8 @@ pub async fn run(
                 primary: receivers.primary,
                 backup: receivers.backup,
                 link: None,
-                speed: 1,
                 panel_start: None,
+                source: None,
             };
             (
                 delays(spec),

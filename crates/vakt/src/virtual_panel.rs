@@ -53,10 +53,14 @@ pub struct PanelSpec {
     pub backup: Option<SocketAddr>,
     /// The panel link, if any.
     pub link: Option<crate::panel_link::LinkSpec>,
-    /// Panel time runs this many times faster than real time (the fleet's simulated days).
-    pub speed: u32,
-    /// The panel's time at start, when it differs from the real time (simulated days).
+    /// For simulated days: the panel's time at start. The panel's clock then moves only when
+    /// told ([`Command::AdvanceTo`]), so a day can pass in seconds and a 30-second entry
+    /// delay still lasts 30 panel seconds. `None`: the panel lives in real time.
     pub panel_start: Option<UnixMicros>,
+    /// The local address to send from. A fleet on one machine gives each panel its own
+    /// loopback address, as real panels each have their own, so the receiver's limit on
+    /// connections per address applies to it as it would in the field.
+    pub source: Option<std::net::IpAddr>,
 }
 
 /// What a panel's task can be told.
@@ -66,6 +70,9 @@ pub enum Command {
     Input(Input, Option<oneshot::Sender<Result<(), Refusal>>>),
     /// The transmitter loses its link for a while.
     LinkDown(Duration),
+    /// Moves a simulated panel's clock forward to this panel time, through every delay that
+    /// ends on the way, in order.
+    AdvanceTo(UnixMicros),
 }
 
 /// What the panel shows and how its transmitter is doing.
@@ -173,8 +180,8 @@ struct Runner {
     generation: u64,
     wire: mpsc::Sender<Wire>,
     link_down_until: Option<UnixMicros>,
-    real_start: UnixMicros,
-    panel_start: UnixMicros,
+    /// The panel's time when it is driven by [`Command::AdvanceTo`].
+    driven: Option<UnixMicros>,
     pad: rand::rngs::StdRng,
 }
 
@@ -187,12 +194,25 @@ fn slot(path: Path) -> usize {
 
 impl Runner {
     fn panel_now(&self, now: UnixMicros) -> UnixMicros {
-        let elapsed = now.0.saturating_sub(self.real_start.0);
-        UnixMicros(
-            self.panel_start
-                .0
-                .saturating_add(elapsed.saturating_mul(i64::from(self.spec.speed.max(1)))),
-        )
+        self.driven.unwrap_or(now)
+    }
+
+    fn advance_to(&mut self, target: UnixMicros) {
+        let Some(current) = self.driven else {
+            return;
+        };
+        let mut now = current;
+        // Each delay ends at its own time: an exit delay that arms a site with a door open
+        // starts an entry delay from then, not from the target.
+        while let Some(deadline) = self.panel.next_deadline().filter(|d| *d <= target) {
+            now = deadline.max(now);
+            self.panel.tick(now);
+            if self.panel.next_deadline() == Some(deadline) {
+                break;
+            }
+        }
+        self.panel.tick(target);
+        self.driven = Some(target.max(now));
     }
 
     fn view(&self, now: UnixMicros, link_connected: bool) -> PanelView {
@@ -231,9 +251,22 @@ impl Runner {
         let Some(address) = self.address(path) else {
             return false;
         };
-        let Ok(Ok(stream)) =
-            tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(address)).await
-        else {
+        let source = self.spec.source;
+        let connect = async move {
+            match source {
+                Some(ip) => {
+                    let socket = if ip.is_ipv4() {
+                        tokio::net::TcpSocket::new_v4()?
+                    } else {
+                        tokio::net::TcpSocket::new_v6()?
+                    };
+                    socket.bind(SocketAddr::new(ip, 0))?;
+                    socket.connect(address).await
+                }
+                None => TcpStream::connect(address).await,
+            }
+        };
+        let Ok(Ok(stream)) = tokio::time::timeout(CONNECT_TIMEOUT, connect).await else {
             return false;
         };
         let _ = stream.set_nodelay(true);
@@ -300,7 +333,9 @@ impl Runner {
 
 /// Starts a panel. It runs until `cancel` fires.
 #[must_use]
-pub fn spawn(spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) -> PanelHandle {
+pub fn spawn(mut spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) -> PanelHandle {
+    // The transmitter fails over only when there is somewhere to go.
+    spec.transmitter.has_backup = spec.backup.is_some();
     let now = clock.now();
     let panel = Panel::new(spec.panel.clone(), spec.installation.clone());
     let transmitter = Transmitter::new(spec.transmitter.clone(), now, spec.clock_offset_s);
@@ -308,7 +343,7 @@ pub fn spawn(spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) 
     let (commands, mut commands_rx) = mpsc::channel::<Command>(64);
     let link = spec.link.clone();
     let mut runner = Runner {
-        panel_start: spec.panel_start.unwrap_or(now),
+        driven: spec.panel_start,
         spec,
         clock,
         panel,
@@ -317,7 +352,6 @@ pub fn spawn(spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) 
         generation: 0,
         wire,
         link_down_until: None,
-        real_start: now,
         pad: rand::make_rng(),
     };
     let (view_tx, view) = watch::channel(runner.view(now, false));
@@ -342,9 +376,12 @@ pub fn spawn(spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) 
             let _ = view_tx.send(runner.view(now, *link_state.borrow()));
 
             let mut wake = runner.transmitter.wake_at().0.saturating_sub(now.0);
-            if let Some(deadline) = runner.panel.next_deadline() {
-                let speed = i64::from(runner.spec.speed.max(1));
-                let until_panel = deadline.0.saturating_sub(panel_now.0) / speed;
+            if let Some(deadline) = runner
+                .panel
+                .next_deadline()
+                .filter(|_| runner.driven.is_none())
+            {
+                let until_panel = deadline.0.saturating_sub(panel_now.0);
                 let refresh = i64::try_from(COUNTDOWN_REFRESH.as_micros()).unwrap_or(250_000);
                 wake = wake.min(until_panel.max(0)).min(refresh);
             }
@@ -364,6 +401,7 @@ pub fn spawn(spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationToken) 
                             let _ = reply.send(result);
                         }
                     }
+                    Some(Command::AdvanceTo(target)) => runner.advance_to(target),
                     Some(Command::LinkDown(duration)) => {
                         let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
                         runner.link_down_until = Some(runner.clock.now().add_micros(micros));

@@ -128,8 +128,8 @@ fn spec(
         primary,
         backup: Some(backup),
         link: None,
-        speed: 1,
         panel_start: None,
+        source: None,
     }
 }
 
