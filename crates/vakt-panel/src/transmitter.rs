@@ -141,6 +141,20 @@ pub struct Stats {
     pub returns: u64,
 }
 
+impl std::ops::AddAssign for Stats {
+    fn add_assign(&mut self, other: Stats) {
+        self.reports += other.reports;
+        self.heartbeats += other.heartbeats;
+        self.acked += other.acked;
+        self.retransmits += other.retransmits;
+        self.naks += other.naks;
+        self.refused += other.refused;
+        self.dropped += other.dropped;
+        self.failovers += other.failovers;
+        self.returns += other.returns;
+    }
+}
+
 #[derive(Clone, Debug)]
 struct InFlight {
     report: Option<Report>,

@@ -33,24 +33,8 @@ const MICROS_PER_SECOND: i64 = 1_000_000;
 pub struct Totals {
     /// Panels.
     pub panels: usize,
-    /// Reports the panels produced.
-    pub reports: u64,
-    /// Link tests.
-    pub heartbeats: u64,
-    /// Messages acknowledged.
-    pub acked: u64,
-    /// Messages sent again.
-    pub retransmits: u64,
-    /// NAKs obeyed.
-    pub naks: u64,
-    /// Messages refused with DUH.
-    pub refused: u64,
-    /// Reports dropped from full queues.
-    pub dropped: u64,
-    /// Failovers to the backup receiver.
-    pub failovers: u64,
-    /// Returns to the primary.
-    pub returns: u64,
+    /// The transmitters' counters, added up.
+    pub sum: Stats,
     /// Reports not yet acknowledged.
     pub pending: u64,
 }
@@ -65,16 +49,7 @@ impl Totals {
         };
         for handle in handles {
             let view = handle.view.borrow();
-            let s: Stats = view.stats;
-            totals.reports += s.reports;
-            totals.heartbeats += s.heartbeats;
-            totals.acked += s.acked;
-            totals.retransmits += s.retransmits;
-            totals.naks += s.naks;
-            totals.refused += s.refused;
-            totals.dropped += s.dropped;
-            totals.failovers += s.failovers;
-            totals.returns += s.returns;
+            totals.sum += view.stats;
             totals.pending += view.pending as u64;
         }
         totals
@@ -94,16 +69,16 @@ impl Totals {
              dropped / pending:     {} / {}\n",
             self.panels,
             seconds,
-            self.reports,
-            self.acked,
-            self.acked as f64 / seconds.max(0.001),
-            self.heartbeats,
-            self.retransmits,
-            self.naks,
-            self.refused,
-            self.failovers,
-            self.returns,
-            self.dropped,
+            self.sum.reports,
+            self.sum.acked,
+            self.sum.acked as f64 / seconds.max(0.001),
+            self.sum.heartbeats,
+            self.sum.retransmits,
+            self.sum.naks,
+            self.sum.refused,
+            self.sum.failovers,
+            self.sum.returns,
+            self.sum.dropped,
             self.pending,
         )
     }
@@ -500,7 +475,7 @@ pub async fn run(
         bar.set_position(started.elapsed().as_secs().min(plan_seconds));
         bar.set_message(format!(
             "{} acked, {} again, {} pending",
-            totals.acked, totals.retransmits, totals.pending
+            totals.sum.acked, totals.sum.retransmits, totals.pending
         ));
         if std::time::Instant::now() >= deadline {
             break;
@@ -522,7 +497,7 @@ pub async fn run(
     let totals = Totals::of(&handles);
     cancel.cancel();
     write!(out, "{}", totals.summary(started.elapsed().as_secs_f64()))?;
-    Ok(if totals.pending == 0 && totals.dropped == 0 {
+    Ok(if totals.pending == 0 && totals.sum.dropped == 0 {
         std::process::ExitCode::SUCCESS
     } else {
         std::process::ExitCode::FAILURE

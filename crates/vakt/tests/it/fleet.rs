@@ -13,11 +13,7 @@ use tokio_util::sync::CancellationToken;
 use vakt::virtual_panel::{self, PanelHandle, PanelSpec};
 use vakt_core::{Category, SystemClock};
 use vakt_dc09::Key;
-use vakt_panel::panel::{Authority, Enrolled, PointSpec};
-use vakt_panel::{
-    ArmMode, Credential, Format, Input, Installation, PanelConfig, Path, PointKind,
-    TransmitterConfig, User,
-};
+use vakt_panel::{ArmMode, Credential, Format, Input, PanelConfig, Path, TransmitterConfig};
 use vakt_store::{Journal, SignalFilter, Verdict};
 use vakt_testkit::{spawn_app, transmitter};
 
@@ -73,32 +69,6 @@ impl Relay {
     }
 }
 
-fn installation() -> Installation {
-    let point = |number, name: &str, kind, entry_route| PointSpec {
-        number,
-        name: name.into(),
-        kind,
-        partition: 1,
-        entry_route,
-    };
-    Installation {
-        points: vec![
-            point(1, "Ytterdörr", PointKind::DoorWindow, true),
-            point(2, "Hall", PointKind::Motion, false),
-            point(3, "Brandvarnare", PointKind::Smoke, false),
-        ],
-        users: vec![User {
-            number: 1,
-            name: "Karin Berg".into(),
-        }],
-        credentials: vec![Enrolled {
-            credential: Credential::Code("1234".into()),
-            authority: Authority::Main,
-            user: Some(1),
-        }],
-    }
-}
-
 fn spec(
     account: &str,
     format: Format,
@@ -113,7 +83,7 @@ fn spec(
             exit_delay_s: 1,
             ..PanelConfig::default()
         },
-        installation: installation(),
+        installation: vakt::fleet::load_installation("1234"),
         transmitter: TransmitterConfig {
             format,
             key,
