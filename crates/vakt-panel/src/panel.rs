@@ -435,6 +435,30 @@ pub enum Refusal {
     AlreadySo,
 }
 
+impl Refusal {
+    /// The keypad's words for it.
+    #[must_use]
+    pub fn message(&self, lang: Lang) -> String {
+        let sv = lang == Lang::Sv;
+        match self {
+            Refusal::NotReady { points } if sv => format!("Larm ej klart: {}", points.join(", ")),
+            Refusal::NotReady { points } => format!("Alarm not ready: {}", points.join(", ")),
+            Refusal::WrongCode if sv => "Fel kod".into(),
+            Refusal::WrongCode => "Wrong code".into(),
+            Refusal::NotAuthorised if sv => "Kräver huvudkod".into(),
+            Refusal::NotAuthorised => "Main code required".into(),
+            Refusal::NoSuchPoint(_) | Refusal::WrongKind(_) if sv => {
+                "Går inte med den punkten".into()
+            }
+            Refusal::NoSuchPoint(_) | Refusal::WrongKind(_) => {
+                "Not possible with that point".into()
+            }
+            Refusal::AlreadySo if sv => "Redan gjort".into(),
+            Refusal::AlreadySo => "Already so".into(),
+        }
+    }
+}
+
 /// Who did something, as the event log shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
@@ -489,14 +513,6 @@ pub enum Lang {
     En,
 }
 
-/// What the keypad shows besides the state.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Notice {
-    NotReady(Vec<String>),
-    WrongCode,
-    NotAuthorised,
-}
-
 /// The `*2` reset: a code arms, then disarms, while no tamper cause remains.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ServiceReset {
@@ -520,7 +536,7 @@ pub struct Panel {
     low_battery_reported: bool,
     wrong_codes: u32,
     testing: bool,
-    notice: Option<Notice>,
+    notice: Option<Refusal>,
     log: VecDeque<LogEntry>,
     reports: Vec<Report>,
 }
@@ -697,10 +713,11 @@ impl Panel {
     pub fn apply(&mut self, now: UnixMicros, input: Input) -> Result<(), Refusal> {
         self.tick(now);
         let result = self.apply_inner(now, input);
+        // The keypad shows why it refused a code or an arming until the next input.
         self.notice = match &result {
-            Err(Refusal::NotReady { points }) => Some(Notice::NotReady(points.clone())),
-            Err(Refusal::WrongCode) => Some(Notice::WrongCode),
-            Err(Refusal::NotAuthorised) => Some(Notice::NotAuthorised),
+            Err(
+                refusal @ (Refusal::NotReady { .. } | Refusal::WrongCode | Refusal::NotAuthorised),
+            ) => Some(refusal.clone()),
             _ => None,
         };
         result
@@ -777,34 +794,8 @@ impl Panel {
                 self.show_service = self.service.is_some();
                 Ok(())
             }
-            Input::MainsLost => {
-                if !self.mains {
-                    return Err(Refusal::AlreadySo);
-                }
-                self.mains = false;
-                self.push(
-                    now,
-                    ReportCode::MainsLost,
-                    1,
-                    CONTROL_BOX,
-                    Attribution::System,
-                );
-                Ok(())
-            }
-            Input::MainsRestored => {
-                if self.mains {
-                    return Err(Refusal::AlreadySo);
-                }
-                self.mains = true;
-                self.push(
-                    now,
-                    ReportCode::MainsRestored,
-                    1,
-                    CONTROL_BOX,
-                    Attribution::System,
-                );
-                Ok(())
-            }
+            Input::MainsLost => self.set_mains(now, false),
+            Input::MainsRestored => self.set_mains(now, true),
             Input::BatteryLevel { point, percent } => self.battery(now, point, percent.min(100)),
             Input::Enrol { by, enrolled } => {
                 let user = self.authorise_main(now, &by)?;
@@ -852,6 +843,20 @@ impl Panel {
                 Ok(())
             }
         }
+    }
+
+    fn set_mains(&mut self, now: UnixMicros, on: bool) -> Result<(), Refusal> {
+        if self.mains == on {
+            return Err(Refusal::AlreadySo);
+        }
+        self.mains = on;
+        let code = if on {
+            ReportCode::MainsRestored
+        } else {
+            ReportCode::MainsLost
+        };
+        self.push(now, code, 1, CONTROL_BOX, Attribution::System);
+        Ok(())
     }
 
     fn kind(&self, point: u32) -> Result<PointKind, Refusal> {
@@ -1279,23 +1284,8 @@ impl Panel {
             let word = if sv { "BRAND" } else { "FIRE" };
             parts.insert(0, format!("{word}: {}", fire.join(", ")));
         }
-        match &self.notice {
-            Some(Notice::NotReady(points)) if sv => {
-                parts.push(format!("Larm ej klart: {}", points.join(", ")));
-            }
-            Some(Notice::NotReady(points)) => {
-                parts.push(format!("Alarm not ready: {}", points.join(", ")));
-            }
-            Some(Notice::WrongCode) => parts.push(if sv { "Fel kod" } else { "Wrong code" }.into()),
-            Some(Notice::NotAuthorised) => parts.push(
-                if sv {
-                    "Kräver huvudkod"
-                } else {
-                    "Main code required"
-                }
-                .into(),
-            ),
-            None => {}
+        if let Some(refusal) = &self.notice {
+            parts.push(refusal.message(lang));
         }
         if self.service.is_some() {
             parts.push(if sv {

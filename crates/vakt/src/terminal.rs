@@ -447,33 +447,13 @@ async fn press(keypad: &mut Keypad, handle: &PanelHandle, view: &PanelView, key:
         );
         keypad.message = match handle.apply(input).await {
             Ok(()) => String::new(),
-            Err(refusal) => refusal_text(lang, &refusal),
+            Err(refusal) => refusal.message(lang),
         };
         if uses_code {
             keypad.code.clear();
         }
     }
     true
-}
-
-fn refusal_text(lang: Lang, refusal: &vakt_panel::Refusal) -> String {
-    use vakt_panel::Refusal as R;
-    match refusal {
-        R::NotReady { points } => format!(
-            "{}: {}",
-            sv(lang, "Larm ej klart", "Alarm not ready"),
-            points.join(", ")
-        ),
-        R::WrongCode => sv(lang, "Fel kod", "Wrong code").into(),
-        R::NotAuthorised => sv(lang, "Kräver huvudkod", "Main code required").into(),
-        R::NoSuchPoint(_) | R::WrongKind(_) => sv(
-            lang,
-            "Går inte med den punkten",
-            "Not possible with that point",
-        )
-        .into(),
-        R::AlreadySo => sv(lang, "Redan gjort", "Already so").into(),
-    }
 }
 
 fn point_state(lang: Lang, point: &PointState) -> String {
