@@ -9,20 +9,16 @@
 //! Durability is set explicitly, never left to a default: WAL, `synchronous=FULL`,
 //! `foreign_keys=ON`, and a `busy_timeout`.
 
-mod centre;
 mod migrations;
-mod registry;
-mod rows;
 mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::Category;
 use vakt_core::Clock;
@@ -35,6 +31,7 @@ use vakt_store::{
     PanelUser, QueueItem, Receipt, Registry, SecretRef, SecretState, Session, SignalFilter,
     SignalRecord, SiteDetail, SiteSummary, Staff, StoreError, StoredSignal, TestMode, Transmitter,
 };
+use vakt_store_sql::{centre, registry, rows};
 
 use crate::writer::Command;
 
@@ -80,7 +77,7 @@ impl SqliteOptions {
 /// The SQLite store. Cheap to clone; all clones share one writer.
 #[derive(Clone)]
 pub struct SqliteStore {
-    readers: SqlitePool,
+    readers: AnyPool,
     checkpointer: Arc<tokio::task::AbortHandle>,
     commands: mpsc::Sender<Command>,
     writer: Arc<tokio::sync::Mutex<Option<tokio::task::JoinHandle<()>>>>,
@@ -93,9 +90,7 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-pub(crate) fn unavailable(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(error.to_string())
-}
+pub(crate) use vakt_store_sql::unavailable;
 
 fn connect_options(options: &SqliteOptions) -> SqliteConnectOptions {
     SqliteConnectOptions::new()
@@ -109,10 +104,36 @@ fn connect_options(options: &SqliteOptions) -> SqliteConnectOptions {
         .log_statements(tracing::log::LevelFilter::Trace)
 }
 
+/// The same file and settings for the shared SQL, which speaks through sqlx's `Any` driver:
+/// the pragmas are set on every connection it opens.
+fn any_options(options: &SqliteOptions) -> Result<AnyConnectOptions, StoreError> {
+    sqlx::any::install_default_drivers();
+    let url = format!("sqlite://{}?mode=rwc", options.path.display());
+    url.parse::<AnyConnectOptions>().map_err(unavailable)
+}
+
+async fn set_pragmas(
+    connection: &mut AnyConnection,
+    busy_timeout_ms: u64,
+    cache_kib: u32,
+) -> Result<(), sqlx::Error> {
+    for pragma in [
+        "PRAGMA foreign_keys = ON".to_owned(),
+        "PRAGMA synchronous = FULL".to_owned(),
+        format!("PRAGMA busy_timeout = {busy_timeout_ms}"),
+        format!("PRAGMA cache_size = -{cache_kib}"),
+    ] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(pragma))
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Copies the WAL back into the database every `interval` from a reader connection, so the
 /// writer's thread never stops to do it (the writer runs with automatic checkpoints off). A
 /// passive checkpoint never blocks the writer.
-async fn checkpoints(readers: SqlitePool, interval: Duration, enabled: bool) {
+async fn checkpoints(readers: AnyPool, interval: Duration, enabled: bool) {
     if !enabled {
         return;
     }
@@ -149,9 +170,21 @@ impl SqliteStore {
             .await
             .map_err(unavailable)?;
         migrations::run(&mut writer).await?;
-        let readers = SqlitePoolOptions::new()
+        let any = any_options(&options)?;
+        let (busy_timeout_ms, cache_kib) = (options.busy_timeout_ms, options.cache_kib);
+        let mut centre_writer = AnyConnection::connect_with(&any)
+            .await
+            .map_err(unavailable)?;
+        set_pragmas(&mut centre_writer, busy_timeout_ms, cache_kib)
+            .await
+            .map_err(unavailable)?;
+        drop(connect);
+        let readers = AnyPoolOptions::new()
             .max_connections(options.readers_max.max(1))
-            .connect_with(connect)
+            .after_connect(move |connection, _| {
+                Box::pin(set_pragmas(connection, busy_timeout_ms, cache_kib))
+            })
+            .connect_with(any)
             .await
             .map_err(unavailable)?;
         let (commands, queue) = mpsc::channel(options.queue_writes_max.max(1));
@@ -159,6 +192,7 @@ impl SqliteStore {
         let store_clock = clock.clone();
         let task = tokio::spawn(writer::run(
             writer,
+            centre_writer,
             queue,
             state,
             options.batch_signals_max.max(1),
@@ -219,9 +253,7 @@ impl SqliteStore {
     async fn job<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut sqlx::SqliteConnection) -> writer::ResultFuture<'c, T>
-            + Send
-            + 'static,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> writer::ResultFuture<'c, T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         let job: writer::Job = Box::new(move |connection| {

@@ -8,12 +8,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{AnyConnection, Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
 use vakt_store::{ImportOutcome, NewTransmitter, Receipt, SignalRecord, StoreError, Verdict};
+use vakt_store_sql::registry;
 
-use crate::{SqliteOptions, registry, unavailable};
+use crate::{SqliteOptions, unavailable};
 
 /// Rows per INSERT statement; a batch is cut into these sizes so only a few statement
 /// shapes exist and each stays well under SQLite's bound on variables.
@@ -27,7 +28,7 @@ pub type JobFuture<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> 
 pub type ResultFuture<'c, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'c>>;
 /// Any other write: a closure run on the writer's connection, which replies by itself.
-pub type Job = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> JobFuture<'c> + Send>;
+pub type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> JobFuture<'c> + Send>;
 
 /// A write for the writer.
 pub enum Command {
@@ -118,8 +119,13 @@ impl State {
 }
 
 /// Runs until shut down or until every sender is gone.
+///
+/// The writer holds two connections to the same file and uses one at a time: the native one
+/// for the journal's group commits (the hot path) and one through `Any` for the shared SQL of
+/// the centre and the registry. Only this task writes, so they never contend for the lock.
 pub async fn run(
     mut connection: SqliteConnection,
+    mut centre: AnyConnection,
     mut queue: mpsc::Receiver<Command>,
     mut state: State,
     batch_max: usize,
@@ -149,19 +155,21 @@ pub async fn run(
                 commit_batch(&mut connection, &mut state, batch).await;
             }
             Command::Import(transmitters, reply) => {
-                let _ = reply.send(registry::import(&mut connection, transmitters).await);
+                let _ = reply.send(registry::import(&mut centre, transmitters).await);
             }
             Command::DeleteTransmitter(id, reply) => {
-                let _ = reply.send(registry::delete(&mut connection, id).await);
+                let _ = reply.send(registry::delete(&mut centre, id).await);
             }
-            Command::Run(job) => job(&mut connection).await,
+            Command::Run(job) => job(&mut centre).await,
             Command::Shutdown(done) => {
+                let _ = centre.close().await;
                 let _ = connection.close().await;
                 let _ = done.send(());
                 return;
             }
         }
     }
+    let _ = centre.close().await;
     let _ = connection.close().await;
 }
 

@@ -1,7 +1,7 @@
 //! Reading journal rows back into records.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::any::AnyRow;
+use sqlx::{Any, AnyPool, QueryBuilder, Row};
 use vakt_core::UnixMicros;
 use vakt_store::{SignalFilter, SignalRecord, StoreError, StoredSignal, Transport, Verdict};
 
@@ -11,10 +11,10 @@ use crate::unavailable;
 pub const LIST_ROWS_MAX: u32 = 10_000;
 
 pub async fn signals(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     filter: &SignalFilter,
 ) -> Result<Vec<StoredSignal>, StoreError> {
-    let mut query: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT * FROM signals WHERE 1 = 1");
+    let mut query: QueryBuilder<Any> = QueryBuilder::new("SELECT * FROM signals WHERE 1 = 1");
     if let Some(account) = &filter.account {
         query.push(" AND account = ").push_bind(account.clone());
     }
@@ -42,7 +42,7 @@ pub async fn signals(
         .map_err(unavailable)
 }
 
-fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
+fn signal(row: &AnyRow) -> Result<StoredSignal, sqlx::Error> {
     let decode = |column: &str, error: String| sqlx::Error::ColumnDecode {
         index: column.to_owned(),
         source: error.into(),
@@ -65,7 +65,7 @@ fn signal(row: &SqliteRow) -> Result<StoredSignal, sqlx::Error> {
         verdict,
         detail: row.try_get("detail")?,
         token: row.try_get("token")?,
-        encrypted: row.try_get("encrypted")?,
+        encrypted: row.try_get::<i64, _>("encrypted")? != 0,
         sequence: row.try_get("sequence")?,
         receiver: row.try_get("receiver")?,
         prefix: row.try_get("prefix")?,

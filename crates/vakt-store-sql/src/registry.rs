@@ -1,7 +1,7 @@
 //! The transmitter registry on SQLite.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Row};
 use vakt_dc09::{Dialect, Key, KeyForm, Window};
 use vakt_store::{
     ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter,
@@ -13,7 +13,7 @@ const SELECT_ALL: &str = "SELECT t.*, s.name AS site_name, s.address AS site_add
     FROM transmitters t JOIN sites s ON s.id = t.site_id
     ORDER BY t.account, t.receiver, t.prefix";
 
-pub async fn transmitters(pool: &SqlitePool) -> Result<Vec<Transmitter>, StoreError> {
+pub async fn transmitters(pool: &AnyPool) -> Result<Vec<Transmitter>, StoreError> {
     let rows = sqlx::query(SELECT_ALL)
         .fetch_all(pool)
         .await
@@ -22,7 +22,7 @@ pub async fn transmitters(pool: &SqlitePool) -> Result<Vec<Transmitter>, StoreEr
 }
 
 pub async fn link_transmitter(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     token_hash: &str,
 ) -> Result<Option<Transmitter>, StoreError> {
     let row = sqlx::query(
@@ -37,14 +37,20 @@ pub async fn link_transmitter(
     row.as_ref().map(transmitter).transpose()
 }
 
-pub async fn revision(pool: &SqlitePool) -> Result<i64, StoreError> {
+pub async fn revision(pool: &AnyPool) -> Result<i64, StoreError> {
     sqlx::query_scalar("SELECT revision FROM registry_revision WHERE id = 1")
         .fetch_one(pool)
         .await
         .map_err(unavailable)
 }
 
-fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
+/// An integer column in a narrower type; out of range is a decode error.
+fn number<T: TryFrom<i64>>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
+    let value: i64 = row.try_get(column).map_err(unavailable)?;
+    T::try_from(value).map_err(|_| unavailable(format!("{column} out of range: {value}")))
+}
+
+fn transmitter(row: &AnyRow) -> Result<Transmitter, StoreError> {
     let get_error = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
     let key_bytes: Option<Vec<u8>> = row.try_get("key_bytes").map_err(get_error)?;
     let key_form: Option<String> = row.try_get("key_form").map_err(get_error)?;
@@ -66,13 +72,13 @@ fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
             receiver: optional(row.try_get("receiver").map_err(get_error)?),
             prefix: optional(row.try_get("prefix").map_err(get_error)?),
             key,
-            supervision_interval_s: row.try_get("supervision_interval_s").map_err(get_error)?,
+            supervision_interval_s: number(row, "supervision_interval_s")?,
             timestamp_policy: TimestampPolicy::parse(&policy).unwrap_or_default(),
             window: Window {
-                behind_s: row.try_get("window_behind_s").map_err(get_error)?,
-                ahead_s: row.try_get("window_ahead_s").map_err(get_error)?,
+                behind_s: number(row, "window_behind_s")?,
+                ahead_s: number(row, "window_ahead_s")?,
             },
-            clock_offset_s: row.try_get("clock_offset_s").map_err(get_error)?,
+            clock_offset_s: number(row, "clock_offset_s")?,
             dialect: serde_json::from_str::<Dialect>(&dialect).unwrap_or_default(),
             site: Site {
                 name: row.try_get("site_name").map_err(get_error)?,
@@ -83,10 +89,10 @@ fn transmitter(row: &SqliteRow) -> Result<Transmitter, StoreError> {
 }
 
 pub async fn import(
-    connection: &mut SqliteConnection,
+    connection: &mut AnyConnection,
     transmitters: Vec<NewTransmitter>,
 ) -> Result<ImportOutcome, StoreError> {
-    let mut transaction = connection.begin().await.map_err(unavailable)?;
+    let mut transaction = crate::begin(connection).await?;
     let mut outcome = ImportOutcome::default();
     for spec in transmitters {
         sqlx::query("INSERT INTO sites (name, address) VALUES ($1, $2) ON CONFLICT (name, address) DO NOTHING")
@@ -133,11 +139,11 @@ pub async fn import(
         .bind(&reference.prefix)
         .bind(spec.key.as_ref().map(|k| k.key.as_bytes().to_vec()))
         .bind(spec.key.as_ref().map(|k| k.form.as_str()))
-        .bind(spec.supervision_interval_s)
+        .bind(i64::from(spec.supervision_interval_s))
         .bind(spec.timestamp_policy.as_str())
-        .bind(spec.window.behind_s)
-        .bind(spec.window.ahead_s)
-        .bind(spec.clock_offset_s)
+        .bind(i64::from(spec.window.behind_s))
+        .bind(i64::from(spec.window.ahead_s))
+        .bind(i64::from(spec.clock_offset_s))
         .bind(serde_json::to_string(&spec.dialect).unwrap_or_else(|_| "{}".to_owned()))
         .bind(site_id)
         .execute(&mut *transaction)
@@ -149,8 +155,8 @@ pub async fn import(
     Ok(outcome)
 }
 
-pub async fn delete(connection: &mut SqliteConnection, id: i64) -> Result<(), StoreError> {
-    let mut transaction = connection.begin().await.map_err(unavailable)?;
+pub async fn delete(connection: &mut AnyConnection, id: i64) -> Result<(), StoreError> {
+    let mut transaction = crate::begin(connection).await?;
     let deleted = sqlx::query("DELETE FROM transmitters WHERE id = $1")
         .bind(id)
         .execute(&mut *transaction)
@@ -163,7 +169,7 @@ pub async fn delete(connection: &mut SqliteConnection, id: i64) -> Result<(), St
     transaction.commit().await.map_err(unavailable)
 }
 
-async fn bump_revision(connection: &mut SqliteConnection) -> Result<(), StoreError> {
+async fn bump_revision(connection: &mut AnyConnection) -> Result<(), StoreError> {
     sqlx::query("UPDATE registry_revision SET revision = revision + 1 WHERE id = 1")
         .execute(&mut *connection)
         .await

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use serde_json::json;
-use sqlx::sqlite::SqliteRow;
-use sqlx::{AssertSqlSafe, Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use vakt_core::centre::{
     Authority, DispatchState, KeyAction, KeyState, PointKind, Resolution, Role, Step, StepOutcome,
 };
@@ -24,30 +24,13 @@ use vakt_store::{
     Session, SiteDetail, SiteSummary, Staff, StoreError, TestMode,
 };
 
-use crate::unavailable;
+use crate::{db, unavailable};
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-/// Maps a database error: constraint violations are conflicts, the rest unavailability.
-pub(crate) fn db(error: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(inner) = &error {
-        let message = inner.message().to_owned();
-        if message.contains("UNIQUE") {
-            return StoreError::Conflict("already exists".into());
-        }
-        if message.contains("FOREIGN KEY") {
-            return StoreError::Conflict("refers to something that does not exist".into());
-        }
-        if message.contains("CHECK") || message.contains("append-only") {
-            return StoreError::Conflict(message);
-        }
-    }
-    unavailable(error)
-}
-
-fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T>
+fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
 where
-    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+    T: sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
     row.try_get(column).map_err(unavailable)
 }
@@ -87,7 +70,7 @@ fn u32_of(value: Option<i64>) -> Option<u32> {
 
 #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 async fn audit(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     now: UnixMicros,
     by: &Actor,
     entity: &str,
@@ -113,7 +96,7 @@ async fn audit(
     Ok(())
 }
 
-async fn bump_revision(tx: &mut SqliteConnection) -> Result<()> {
+async fn bump_revision(tx: &mut AnyConnection) -> Result<()> {
     sqlx::query("UPDATE registry_revision SET revision = revision + 1 WHERE id = 1")
         .execute(&mut *tx)
         .await
@@ -123,7 +106,7 @@ async fn bump_revision(tx: &mut SqliteConnection) -> Result<()> {
 
 #[allow(clippy::too_many_arguments)] // one column each; a struct would only rename them
 async fn log(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     incident_id: i64,
     at: UnixMicros,
     actor: &str,
@@ -149,7 +132,7 @@ async fn log(
     Ok(())
 }
 
-async fn enqueue(tx: &mut SqliteConnection, message: &NewMessage, now: UnixMicros) -> Result<()> {
+async fn enqueue(tx: &mut AnyConnection, message: &NewMessage, now: UnixMicros) -> Result<()> {
     sqlx::query(
         "INSERT INTO outbox (channel, recipient, subject, body, created_at_us, next_attempt_at_us)
          VALUES ($1, $2, $3, $4, $5, $5)",
@@ -167,7 +150,7 @@ async fn enqueue(tx: &mut SqliteConnection, message: &NewMessage, now: UnixMicro
 
 // --- customers and sites ---
 
-fn customer_row(row: &SqliteRow) -> Result<Customer> {
+fn customer_row(row: &AnyRow) -> Result<Customer> {
     let kind: String = get(row, "kind")?;
     Ok(Customer {
         id: get(row, "id")?,
@@ -187,7 +170,7 @@ fn customer_row(row: &SqliteRow) -> Result<Customer> {
     })
 }
 
-pub(crate) async fn customers(pool: &SqlitePool) -> Result<Vec<Customer>> {
+pub async fn customers(pool: &AnyPool) -> Result<Vec<Customer>> {
     let rows = sqlx::query("SELECT * FROM customers ORDER BY name, id")
         .fetch_all(pool)
         .await
@@ -195,7 +178,7 @@ pub(crate) async fn customers(pool: &SqlitePool) -> Result<Vec<Customer>> {
     rows.iter().map(customer_row).collect()
 }
 
-async fn customer_in(tx: &mut SqliteConnection, id: i64) -> Result<Option<Customer>> {
+async fn customer_in(tx: &mut AnyConnection, id: i64) -> Result<Option<Customer>> {
     let row = sqlx::query("SELECT * FROM customers WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -204,14 +187,14 @@ async fn customer_in(tx: &mut SqliteConnection, id: i64) -> Result<Option<Custom
     row.as_ref().map(customer_row).transpose()
 }
 
-pub(crate) async fn save_customer(
-    c: &mut SqliteConnection,
+pub async fn save_customer(
+    c: &mut AnyConnection,
     id: Option<i64>,
     customer: NewCustomer,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let before = match id {
         Some(id) => Some(
             customer_in(&mut tx, id)
@@ -264,7 +247,7 @@ pub(crate) async fn save_customer(
     Ok(new_id)
 }
 
-pub(crate) async fn sites(pool: &SqlitePool) -> Result<Vec<SiteSummary>> {
+pub async fn sites(pool: &AnyPool) -> Result<Vec<SiteSummary>> {
     let rows = sqlx::query(
         "SELECT s.id, s.name, s.address, s.guard_area, s.test_until_us, coalesce(c.name, '') AS customer
          FROM sites s LEFT JOIN customers c ON c.id = s.customer_id ORDER BY s.name, s.id",
@@ -286,7 +269,7 @@ pub(crate) async fn sites(pool: &SqlitePool) -> Result<Vec<SiteSummary>> {
         .collect()
 }
 
-fn point_row(row: &SqliteRow) -> Result<AlarmPoint> {
+fn point_row(row: &AnyRow) -> Result<AlarmPoint> {
     let kind: String = get(row, "kind")?;
     Ok(AlarmPoint {
         number: u32_of(get(row, "number")?).unwrap_or_default(),
@@ -297,7 +280,7 @@ fn point_row(row: &SqliteRow) -> Result<AlarmPoint> {
     })
 }
 
-fn contact_row(row: &SqliteRow) -> Result<Contact> {
+fn contact_row(row: &AnyRow) -> Result<Contact> {
     let authority: String = get(row, "authority")?;
     let hash: Option<String> = get(row, "password_hash")?;
     Ok(Contact {
@@ -312,7 +295,7 @@ fn contact_row(row: &SqliteRow) -> Result<Contact> {
     })
 }
 
-fn key_row(row: &SqliteRow) -> Result<Key> {
+fn key_row(row: &AnyRow) -> Result<Key> {
     let state: String = get(row, "state")?;
     Ok(Key {
         id: get(row, "id")?,
@@ -324,12 +307,12 @@ fn key_row(row: &SqliteRow) -> Result<Key> {
     })
 }
 
-pub(crate) async fn site(pool: &SqlitePool, id: i64) -> Result<SiteDetail> {
+pub async fn site(pool: &AnyPool, id: i64) -> Result<SiteDetail> {
     let mut c = pool.acquire().await.map_err(db)?;
     site_in(&mut c, id).await
 }
 
-async fn site_in(c: &mut SqliteConnection, id: i64) -> Result<SiteDetail> {
+async fn site_in(c: &mut AnyConnection, id: i64) -> Result<SiteDetail> {
     let row = sqlx::query("SELECT * FROM sites WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *c)
@@ -429,14 +412,14 @@ async fn site_in(c: &mut SqliteConnection, id: i64) -> Result<SiteDetail> {
     })
 }
 
-pub(crate) async fn save_site(
-    c: &mut SqliteConnection,
+pub async fn save_site(
+    c: &mut AnyConnection,
     id: Option<i64>,
     site: NewSite,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let before = match id {
         Some(id) => Some(site_in(&mut tx, id).await?.spec),
         None => None,
@@ -484,7 +467,7 @@ pub(crate) async fn save_site(
     Ok(new_id)
 }
 
-async fn require_site(tx: &mut SqliteConnection, site_id: i64) -> Result<()> {
+async fn require_site(tx: &mut AnyConnection, site_id: i64) -> Result<()> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM sites WHERE id = $1")
         .bind(site_id)
         .fetch_optional(&mut *tx)
@@ -493,14 +476,14 @@ async fn require_site(tx: &mut SqliteConnection, site_id: i64) -> Result<()> {
     found.map(|_| ()).ok_or(StoreError::NotFound)
 }
 
-pub(crate) async fn save_points(
-    c: &mut SqliteConnection,
+pub async fn save_points(
+    c: &mut AnyConnection,
     site_id: i64,
     points: Vec<AlarmPoint>,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     require_site(&mut tx, site_id).await?;
     let before = sqlx::query("SELECT * FROM alarm_points WHERE site_id = $1 ORDER BY number")
         .bind(site_id)
@@ -547,14 +530,14 @@ pub(crate) async fn save_points(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn save_panel_users(
-    c: &mut SqliteConnection,
+pub async fn save_panel_users(
+    c: &mut AnyConnection,
     site_id: i64,
     users: Vec<PanelUser>,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     require_site(&mut tx, site_id).await?;
     let before: Vec<(i64, String)> =
         sqlx::query_as("SELECT number, name FROM panel_users WHERE site_id = $1 ORDER BY number")
@@ -591,14 +574,14 @@ pub(crate) async fn save_panel_users(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn save_contacts(
-    c: &mut SqliteConnection,
+pub async fn save_contacts(
+    c: &mut AnyConnection,
     site_id: i64,
     contacts: Vec<NewContact>,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     require_site(&mut tx, site_id).await?;
     let old_rows = sqlx::query("SELECT * FROM contacts WHERE site_id = $1 ORDER BY position")
         .bind(site_id)
@@ -676,15 +659,15 @@ pub(crate) async fn save_contacts(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn save_instruction(
-    c: &mut SqliteConnection,
+pub async fn save_instruction(
+    c: &mut AnyConnection,
     site_id: i64,
     cat: Category,
     steps: Vec<Step>,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let site = site_in(&mut tx, site_id).await?;
     let before = site.instruction(cat);
     sqlx::query(
@@ -716,14 +699,14 @@ pub(crate) async fn save_instruction(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn set_link_token(
-    c: &mut SqliteConnection,
+pub async fn set_link_token(
+    c: &mut AnyConnection,
     transmitter_id: i64,
     token_hash: String,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let done = sqlx::query("UPDATE transmitters SET link_token_hash = $1 WHERE id = $2")
         .bind(token_hash)
         .bind(transmitter_id)
@@ -748,14 +731,14 @@ pub(crate) async fn set_link_token(
     Ok(())
 }
 
-pub(crate) async fn set_revoking_code(
-    c: &mut SqliteConnection,
+pub async fn set_revoking_code(
+    c: &mut AnyConnection,
     site_id: i64,
     hash: String,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let done = sqlx::query("UPDATE sites SET revoking_code_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(site_id)
@@ -779,14 +762,14 @@ pub(crate) async fn set_revoking_code(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn set_test_mode(
-    c: &mut SqliteConnection,
+pub async fn set_test_mode(
+    c: &mut AnyConnection,
     site_id: i64,
     mode: TestMode,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let done = match mode.zone {
         None => sqlx::query("UPDATE sites SET test_until_us = $1, test_reason = $2 WHERE id = $3")
             .bind(mode.until.map(|t| t.0))
@@ -828,14 +811,14 @@ pub(crate) async fn set_test_mode(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn attach_transmitter(
-    c: &mut SqliteConnection,
+pub async fn attach_transmitter(
+    c: &mut AnyConnection,
     transmitter_id: i64,
     site_id: i64,
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     require_site(&mut tx, site_id).await?;
     let before: Option<i64> = sqlx::query_scalar("SELECT site_id FROM transmitters WHERE id = $1")
         .bind(transmitter_id)
@@ -889,7 +872,7 @@ fn secret_columns(
     }
 }
 
-async fn secret_in(c: &mut SqliteConnection, which: SecretRef) -> Result<SecretState> {
+async fn secret_in(c: &mut AnyConnection, which: SecretRef) -> Result<SecretState> {
     let (table, hash, failures, locked, id) = secret_columns(which);
     let row = sqlx::query(AssertSqlSafe(format!(
         "SELECT {hash} AS hash, {failures} AS failures, {locked} AS locked FROM {table} WHERE id = $1"
@@ -906,20 +889,20 @@ async fn secret_in(c: &mut SqliteConnection, which: SecretRef) -> Result<SecretS
     })
 }
 
-pub(crate) async fn secret(pool: &SqlitePool, which: SecretRef) -> Result<SecretState> {
+pub async fn secret(pool: &AnyPool, which: SecretRef) -> Result<SecretState> {
     let mut c = pool.acquire().await.map_err(db)?;
     secret_in(&mut c, which).await
 }
 
-pub(crate) async fn record_check(
-    c: &mut SqliteConnection,
+pub async fn record_check(
+    c: &mut AnyConnection,
     which: SecretRef,
     right: bool,
     now: UnixMicros,
     failures_max: u32,
     lock_us: i64,
 ) -> Result<SecretState> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let (table, _, failures_column, locked_column, id) = secret_columns(which);
     let state = secret_in(&mut tx, which).await?;
     let (failures, locked) = if right {
@@ -949,7 +932,7 @@ pub(crate) async fn record_check(
 
 // --- guard companies and keys ---
 
-pub(crate) async fn guard_companies(pool: &SqlitePool) -> Result<Vec<GuardCompany>> {
+pub async fn guard_companies(pool: &AnyPool) -> Result<Vec<GuardCompany>> {
     let rows = sqlx::query("SELECT * FROM guard_companies ORDER BY name")
         .fetch_all(pool)
         .await
@@ -967,13 +950,13 @@ pub(crate) async fn guard_companies(pool: &SqlitePool) -> Result<Vec<GuardCompan
         .collect()
 }
 
-pub(crate) async fn save_guard_company(
-    c: &mut SqliteConnection,
+pub async fn save_guard_company(
+    c: &mut AnyConnection,
     company: GuardCompany,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let areas = json!(company.areas).to_string();
     let id: i64 = if company.id > 0 {
         sqlx::query_scalar(
@@ -1014,15 +997,15 @@ pub(crate) async fn save_guard_company(
     Ok(id)
 }
 
-pub(crate) async fn add_key(
-    c: &mut SqliteConnection,
+pub async fn add_key(
+    c: &mut AnyConnection,
     site_id: i64,
     label: String,
     storage: String,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     require_site(&mut tx, site_id).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO keys (label, site_id, storage, state) VALUES ($1, $2, $3, 'stored') RETURNING id",
@@ -1058,8 +1041,8 @@ pub(crate) async fn add_key(
     Ok(id)
 }
 
-pub(crate) async fn key_action(
-    c: &mut SqliteConnection,
+pub async fn key_action(
+    c: &mut AnyConnection,
     key_id: i64,
     action: KeyAction,
     holder: String,
@@ -1067,7 +1050,7 @@ pub(crate) async fn key_action(
     by: Actor,
     now: UnixMicros,
 ) -> Result<()> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let row = sqlx::query("SELECT * FROM keys WHERE id = $1")
         .bind(key_id)
         .fetch_optional(&mut *tx)
@@ -1142,7 +1125,7 @@ pub(crate) async fn key_action(
     tx.commit().await.map_err(db)
 }
 
-pub(crate) async fn key_events(pool: &SqlitePool, key_id: i64) -> Result<Vec<KeyEvent>> {
+pub async fn key_events(pool: &AnyPool, key_id: i64) -> Result<Vec<KeyEvent>> {
     let rows = sqlx::query("SELECT * FROM key_events WHERE key_id = $1 ORDER BY id")
         .bind(key_id)
         .fetch_all(pool)
@@ -1165,7 +1148,7 @@ pub(crate) async fn key_events(pool: &SqlitePool, key_id: i64) -> Result<Vec<Key
 
 // --- staff and sessions ---
 
-fn staff_row(row: &SqliteRow) -> Result<Staff> {
+fn staff_row(row: &AnyRow) -> Result<Staff> {
     let role: String = get(row, "role")?;
     Ok(Staff {
         id: get(row, "id")?,
@@ -1177,13 +1160,13 @@ fn staff_row(row: &SqliteRow) -> Result<Staff> {
     })
 }
 
-pub(crate) async fn create_staff(
-    c: &mut SqliteConnection,
+pub async fn create_staff(
+    c: &mut AnyConnection,
     staff: NewStaff,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO staff (login, name, role, password_hash, guard_company_id, language)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -1212,7 +1195,7 @@ pub(crate) async fn create_staff(
     Ok(id)
 }
 
-pub(crate) async fn staff(pool: &SqlitePool) -> Result<Vec<Staff>> {
+pub async fn staff(pool: &AnyPool) -> Result<Vec<Staff>> {
     sqlx::query("SELECT * FROM staff ORDER BY name")
         .fetch_all(pool)
         .await
@@ -1222,7 +1205,7 @@ pub(crate) async fn staff(pool: &SqlitePool) -> Result<Vec<Staff>> {
         .collect()
 }
 
-pub(crate) async fn staff_by_login(pool: &SqlitePool, login: &str) -> Result<Staff> {
+pub async fn staff_by_login(pool: &AnyPool, login: &str) -> Result<Staff> {
     let row = sqlx::query("SELECT * FROM staff WHERE login = $1")
         .bind(login.to_lowercase())
         .fetch_optional(pool)
@@ -1232,8 +1215,8 @@ pub(crate) async fn staff_by_login(pool: &SqlitePool, login: &str) -> Result<Sta
     staff_row(&row)
 }
 
-pub(crate) async fn create_session(
-    c: &mut SqliteConnection,
+pub async fn create_session(
+    c: &mut AnyConnection,
     token_hash: String,
     staff_id: i64,
     csrf: String,
@@ -1259,11 +1242,7 @@ pub(crate) async fn create_session(
     Ok(())
 }
 
-pub(crate) async fn session(
-    pool: &SqlitePool,
-    token_hash: &str,
-    now: UnixMicros,
-) -> Result<Session> {
+pub async fn session(pool: &AnyPool, token_hash: &str, now: UnixMicros) -> Result<Session> {
     let row = sqlx::query(
         "SELECT s.*, x.csrf, x.expires_at_us FROM sessions x JOIN staff s ON s.id = x.staff_id
          WHERE x.token_hash = $1 AND x.expires_at_us > $2",
@@ -1281,7 +1260,7 @@ pub(crate) async fn session(
     })
 }
 
-pub(crate) async fn end_session(c: &mut SqliteConnection, token_hash: String) -> Result<()> {
+pub async fn end_session(c: &mut AnyConnection, token_hash: String) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&mut *c)
@@ -1292,14 +1271,14 @@ pub(crate) async fn end_session(c: &mut SqliteConnection, token_hash: String) ->
 
 // --- the engine ---
 
-pub(crate) async fn engine_cursor(pool: &SqlitePool) -> Result<i64> {
+pub async fn engine_cursor(pool: &AnyPool) -> Result<i64> {
     sqlx::query_scalar("SELECT signal_id FROM engine_cursor WHERE id = 1")
         .fetch_one(pool)
         .await
         .map_err(db)
 }
 
-async fn open_incident(tx: &mut SqliteConnection, site_id: i64) -> Result<Option<SqliteRow>> {
+async fn open_incident(tx: &mut AnyConnection, site_id: i64) -> Result<Option<AnyRow>> {
     sqlx::query(
         "SELECT * FROM incidents WHERE site_id = $1 AND state = 'open' AND supervision_of IS NULL
          ORDER BY id LIMIT 1",
@@ -1310,7 +1289,7 @@ async fn open_incident(tx: &mut SqliteConnection, site_id: i64) -> Result<Option
     .map_err(db)
 }
 
-async fn add_event(tx: &mut SqliteConnection, incident_id: i64, event: &EventNote) -> Result<()> {
+async fn add_event(tx: &mut AnyConnection, incident_id: i64, event: &EventNote) -> Result<()> {
     sqlx::query(
         "INSERT INTO incident_events (incident_id, signal_id, at_us, category, condition, code, zone, user_number, text)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1336,7 +1315,7 @@ async fn add_event(tx: &mut SqliteConnection, incident_id: i64, event: &EventNot
 }
 
 async fn new_incident(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     site_id: i64,
     event: &EventNote,
     title: &str,
@@ -1369,7 +1348,7 @@ async fn new_incident(
 }
 
 async fn apply_change(
-    tx: &mut SqliteConnection,
+    tx: &mut AnyConnection,
     change: EngineChange,
     now: UnixMicros,
 ) -> Result<Option<i64>> {
@@ -1494,6 +1473,17 @@ async fn apply_change(
             event,
             title,
         } => {
+            // Raised once: a transmitter already declared silent is not declared again,
+            // whichever engine (or node) notices it.
+            let missing: Option<i64> =
+                sqlx::query_scalar("SELECT missing FROM link_state WHERE transmitter_id = $1")
+                    .bind(transmitter_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if missing.unwrap_or(0) != 0 {
+                return Ok(None);
+            }
             let id = new_incident(
                 tx,
                 site_id,
@@ -1546,7 +1536,8 @@ async fn apply_change(
         EngineChange::Heard { transmitter_id, at } => {
             sqlx::query(
                 "INSERT INTO link_state (transmitter_id, last_heard_us) VALUES ($1, $2)
-                 ON CONFLICT (transmitter_id) DO UPDATE SET last_heard_us = max(last_heard_us, excluded.last_heard_us)",
+                 ON CONFLICT (transmitter_id) DO UPDATE SET last_heard_us = CASE WHEN excluded.last_heard_us > link_state.last_heard_us
+                     THEN excluded.last_heard_us ELSE link_state.last_heard_us END",
             )
             .bind(transmitter_id)
             .bind(at.0)
@@ -1590,13 +1581,13 @@ async fn apply_change(
     }
 }
 
-pub(crate) async fn apply_engine(
-    c: &mut SqliteConnection,
+pub async fn apply_engine(
+    c: &mut AnyConnection,
     cursor: i64,
     changes: Vec<EngineChange>,
     now: UnixMicros,
 ) -> Result<Vec<i64>> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let mut touched = Vec::new();
     for change in changes {
         if let Some(id) = apply_change(&mut tx, change, now).await?
@@ -1605,7 +1596,7 @@ pub(crate) async fn apply_engine(
             touched.push(id);
         }
     }
-    sqlx::query("UPDATE engine_cursor SET signal_id = max(signal_id, $1) WHERE id = 1")
+    sqlx::query("UPDATE engine_cursor SET signal_id = CASE WHEN signal_id > $1 THEN signal_id ELSE $1 END WHERE id = 1")
         .bind(cursor)
         .execute(&mut *tx)
         .await
@@ -1614,7 +1605,7 @@ pub(crate) async fn apply_engine(
     Ok(touched)
 }
 
-pub(crate) async fn link_states(pool: &SqlitePool) -> Result<Vec<LinkState>> {
+pub async fn link_states(pool: &AnyPool) -> Result<Vec<LinkState>> {
     sqlx::query("SELECT * FROM link_state")
         .fetch_all(pool)
         .await
@@ -1631,8 +1622,8 @@ pub(crate) async fn link_states(pool: &SqlitePool) -> Result<Vec<LinkState>> {
         .collect()
 }
 
-pub(crate) async fn expired_test_modes(
-    pool: &SqlitePool,
+pub async fn expired_test_modes(
+    pool: &AnyPool,
     now: UnixMicros,
 ) -> Result<Vec<(i64, Option<u32>)>> {
     let rows: Vec<(i64, Option<i64>)> = sqlx::query_as(
@@ -1649,8 +1640,8 @@ pub(crate) async fn expired_test_modes(
         .collect())
 }
 
-pub(crate) async fn point_alarms_since(
-    pool: &SqlitePool,
+pub async fn point_alarms_since(
+    pool: &AnyPool,
     site_id: i64,
     zone: u32,
     since: UnixMicros,
@@ -1675,7 +1666,7 @@ const QUEUE_SELECT: &str = "SELECT i.*, s.name AS site_name, s.address AS site_a
     st.name AS owner_name FROM incidents i JOIN sites s ON s.id = i.site_id
     LEFT JOIN staff st ON st.id = i.owner_id";
 
-fn queue_row(row: &SqliteRow) -> Result<QueueItem> {
+fn queue_row(row: &AnyRow) -> Result<QueueItem> {
     let cat: String = get(row, "category")?;
     let owner_id: Option<i64> = get(row, "owner_id")?;
     let owner_name: Option<String> = get(row, "owner_name")?;
@@ -1695,7 +1686,7 @@ fn queue_row(row: &SqliteRow) -> Result<QueueItem> {
     })
 }
 
-pub(crate) async fn queue(pool: &SqlitePool) -> Result<Vec<QueueItem>> {
+pub async fn queue(pool: &AnyPool) -> Result<Vec<QueueItem>> {
     sqlx::query(AssertSqlSafe(format!(
         "{QUEUE_SELECT} WHERE i.state = 'open' ORDER BY i.priority DESC, i.opened_at_us, i.id"
     )))
@@ -1707,11 +1698,7 @@ pub(crate) async fn queue(pool: &SqlitePool) -> Result<Vec<QueueItem>> {
     .collect()
 }
 
-pub(crate) async fn site_history(
-    pool: &SqlitePool,
-    site_id: i64,
-    limit: u32,
-) -> Result<Vec<QueueItem>> {
+pub async fn site_history(pool: &AnyPool, site_id: i64, limit: u32) -> Result<Vec<QueueItem>> {
     sqlx::query(AssertSqlSafe(format!(
         "{QUEUE_SELECT} WHERE i.site_id = $1 ORDER BY i.id DESC LIMIT $2"
     )))
@@ -1725,7 +1712,7 @@ pub(crate) async fn site_history(
     .collect()
 }
 
-fn dispatch_row(row: &SqliteRow) -> Result<Dispatch> {
+fn dispatch_row(row: &AnyRow) -> Result<Dispatch> {
     let state: String = get(row, "state")?;
     Ok(Dispatch {
         id: get(row, "id")?,
@@ -1748,7 +1735,7 @@ const DISPATCH_SELECT: &str =
     FROM dispatches d JOIN guard_companies g ON g.id = d.guard_company_id
     JOIN incidents i ON i.id = d.incident_id JOIN sites s ON s.id = i.site_id";
 
-pub(crate) async fn incident(pool: &SqlitePool, id: i64) -> Result<IncidentDetail> {
+pub async fn incident(pool: &AnyPool, id: i64) -> Result<IncidentDetail> {
     let row = sqlx::query(AssertSqlSafe(format!("{QUEUE_SELECT} WHERE i.id = $1")))
         .bind(id)
         .fetch_optional(pool)
@@ -1825,14 +1812,14 @@ pub(crate) async fn incident(pool: &SqlitePool, id: i64) -> Result<IncidentDetai
     })
 }
 
-pub(crate) async fn act(
-    c: &mut SqliteConnection,
+pub async fn act(
+    c: &mut AnyConnection,
     id: i64,
     action: IncidentAction,
     by: Actor,
     now: UnixMicros,
 ) -> Result<Option<i64>> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let row = sqlx::query(
         "SELECT i.state, i.owner_id, st.name AS owner_name FROM incidents i
          LEFT JOIN staff st ON st.id = i.owner_id WHERE i.id = $1",
@@ -2007,7 +1994,7 @@ pub(crate) async fn act(
     Ok(result)
 }
 
-pub(crate) async fn dispatches_for(pool: &SqlitePool, company: i64) -> Result<Vec<Dispatch>> {
+pub async fn dispatches_for(pool: &AnyPool, company: i64) -> Result<Vec<Dispatch>> {
     sqlx::query(AssertSqlSafe(format!(
         "{DISPATCH_SELECT} WHERE d.guard_company_id = $1 ORDER BY d.id DESC LIMIT 200"
     )))
@@ -2020,15 +2007,15 @@ pub(crate) async fn dispatches_for(pool: &SqlitePool, company: i64) -> Result<Ve
     .collect()
 }
 
-pub(crate) async fn update_dispatch(
-    c: &mut SqliteConnection,
+pub async fn update_dispatch(
+    c: &mut AnyConnection,
     dispatch_id: i64,
     company: i64,
     update: DispatchUpdate,
     by: Actor,
     now: UnixMicros,
 ) -> Result<i64> {
-    let mut tx = c.begin().await.map_err(db)?;
+    let mut tx = crate::begin(c).await?;
     let row: Option<(i64, String)> = sqlx::query_as(
         "SELECT incident_id, state FROM dispatches WHERE id = $1 AND guard_company_id = $2",
     )
@@ -2095,10 +2082,7 @@ pub(crate) async fn update_dispatch(
     Ok(incident)
 }
 
-pub(crate) async fn incident_times(
-    pool: &SqlitePool,
-    since: UnixMicros,
-) -> Result<Vec<IncidentTimes>> {
+pub async fn incident_times(pool: &AnyPool, since: UnixMicros) -> Result<Vec<IncidentTimes>> {
     type Times = (Option<i64>, i64, Option<i64>, Option<i64>);
     let rows: Vec<Times> = sqlx::query_as(
         "SELECT owner_id, opened_at_us, taken_at_us, closed_at_us FROM incidents WHERE opened_at_us >= $1",
@@ -2120,8 +2104,8 @@ pub(crate) async fn incident_times(
 
 // --- audit and outbox ---
 
-pub(crate) async fn audit_entries(
-    pool: &SqlitePool,
+pub async fn audit_entries(
+    pool: &AnyPool,
     entity: Option<String>,
     entity_id: Option<i64>,
     limit: u32,
@@ -2152,7 +2136,7 @@ pub(crate) async fn audit_entries(
     .collect()
 }
 
-fn message_row(r: &SqliteRow) -> Result<OutboxMessage> {
+fn message_row(r: &AnyRow) -> Result<OutboxMessage> {
     Ok(OutboxMessage {
         id: get(r, "id")?,
         channel: get(r, "channel")?,
@@ -2165,8 +2149,8 @@ fn message_row(r: &SqliteRow) -> Result<OutboxMessage> {
     })
 }
 
-pub(crate) async fn claim_messages(
-    c: &mut SqliteConnection,
+pub async fn claim_messages(
+    c: &mut AnyConnection,
     now: UnixMicros,
     limit: u32,
     lease_us: i64,
@@ -2186,11 +2170,7 @@ pub(crate) async fn claim_messages(
     rows.iter().map(message_row).collect()
 }
 
-pub(crate) async fn message_delivered(
-    c: &mut SqliteConnection,
-    id: i64,
-    now: UnixMicros,
-) -> Result<()> {
+pub async fn message_delivered(c: &mut AnyConnection, id: i64, now: UnixMicros) -> Result<()> {
     sqlx::query("UPDATE outbox SET delivered_at_us = $1, claimed_until_us = NULL, last_error = NULL WHERE id = $2")
         .bind(now.0)
         .bind(id)
@@ -2200,8 +2180,8 @@ pub(crate) async fn message_delivered(
     Ok(())
 }
 
-pub(crate) async fn message_failed(
-    c: &mut SqliteConnection,
+pub async fn message_failed(
+    c: &mut AnyConnection,
     id: i64,
     error: String,
     retry_at: Option<UnixMicros>,
@@ -2218,7 +2198,7 @@ pub(crate) async fn message_failed(
     Ok(())
 }
 
-pub(crate) async fn messages(pool: &SqlitePool, limit: u32) -> Result<Vec<OutboxMessage>> {
+pub async fn messages(pool: &AnyPool, limit: u32) -> Result<Vec<OutboxMessage>> {
     sqlx::query("SELECT * FROM outbox ORDER BY id DESC LIMIT $1")
         .bind(i64::from(limit))
         .fetch_all(pool)
