@@ -39,6 +39,14 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# PostgreSQL for the store's conformance suite and the multi-node tests: a server of the
+# project's own on loopback, unless one is given.
+if [ -z "${VAKT_TEST_DATABASE_URL:-}" ]; then
+  VAKT_TEST_DATABASE_URL="$(scripts/postgres.sh)"
+  trap 'scripts/postgres.sh stop' EXIT
+fi
+export VAKT_TEST_DATABASE_URL
+
 say "layering: the pure crates do no I/O"
 for crate in vakt-core vakt-dc09 vakt-panel; do
   if cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(tokio|sqlx|axum|reqwest|hyper) ' ; then

@@ -18,7 +18,8 @@ use tokio_util::sync::CancellationToken;
 use vakt_core::supervision::{Deadlines, Supervision};
 use vakt_core::{Category, Clock, Condition, UnixMicros};
 use vakt_store::{
-    Centre, EngineChange, EventNote, Journal, Registry, SignalFilter, StoreError, Verdict,
+    Centre, EngineChange, EventNote, Journal, Registry, Shard, ShardLease, SignalFilter,
+    StoreError, Verdict,
 };
 
 pub use rules::{Rules, SiteView};
@@ -89,6 +90,7 @@ struct Engine<S> {
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     changes: Changes,
+    lease: ShardLease,
     revision: Option<i64>,
     /// Transmitter → (site, supervision allowance in µs).
     transmitters: HashMap<i64, (i64, i64)>,
@@ -108,7 +110,7 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         let grace_us = i64::from(self.config.rules.supervision_grace_s) * 1_000_000;
         let transmitters = self.store.transmitters().await?;
         let mut current = HashMap::with_capacity(transmitters.len());
-        for t in &transmitters {
+        for t in transmitters.iter().filter(|t| self.lease.shard.holds(t.id)) {
             let allowance = i64::from(t.spec.supervision_interval_s) * 1_000_000 + grace_us;
             current.insert(t.id, (t.site_id, allowance));
             if !self.transmitters.contains_key(&t.id) && self.revision.is_some() {
@@ -183,6 +185,7 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         let filter = SignalFilter {
             after_id: Some(self.cursor),
             limit: self.config.batch_signals_max,
+            shard: Some(self.lease.shard),
             ..SignalFilter::default()
         };
         let signals = self.store.signals(&filter).await?;
@@ -272,7 +275,10 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         changes: Vec<EngineChange>,
         now: UnixMicros,
     ) -> Result<(), StoreError> {
-        let touched = self.store.apply_engine(cursor, changes, now).await?;
+        let touched = self
+            .store
+            .apply_engine(self.lease, cursor, changes, now)
+            .await?;
         for id in touched {
             self.changes.announce(id);
         }
@@ -320,12 +326,46 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
     }
 }
 
-/// Runs the engine until `shutdown`; store failures are logged and retried.
+/// Takes every shard for engines on this node alone (one node on SQLite) and runs them until
+/// `shutdown`.
+///
+/// # Errors
+/// When the store refuses the layout (a different number of shards is stored).
+pub async fn run_all<S>(
+    store: S,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    changes: Changes,
+    shards: u32,
+    shutdown: CancellationToken,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, StoreError>
+where
+    S: Journal + Registry + Centre + Clone,
+{
+    let count = shards.max(1);
+    let mut tasks = Vec::new();
+    for index in 0..count {
+        let lease = store.take_shard(Shard { index, count }).await?;
+        tasks.push(tokio::spawn(run(
+            store.clone(),
+            clock.clone(),
+            config,
+            changes.clone(),
+            lease,
+            shutdown.clone(),
+        )));
+    }
+    Ok(tasks)
+}
+
+/// Runs the engine of one shard until `shutdown` or until another engine takes the shard;
+/// store failures are logged and retried.
 pub async fn run<S>(
     store: S,
     clock: Arc<dyn Clock>,
     config: EngineConfig,
     changes: Changes,
+    lease: ShardLease,
     shutdown: CancellationToken,
 ) where
     S: Journal + Registry + Centre + Clone,
@@ -335,6 +375,7 @@ pub async fn run<S>(
         clock,
         config,
         changes,
+        lease,
         revision: None,
         transmitters: HashMap::new(),
         sites: HashMap::new(),
@@ -346,7 +387,7 @@ pub async fn run<S>(
     loop {
         let outcome = async {
             if engine.revision.is_none() {
-                engine.cursor = engine.store.engine_cursor().await?;
+                engine.cursor = engine.store.engine_cursor(engine.lease.shard).await?;
             }
             let now = engine.clock.now();
             engine.reload(now).await?;
@@ -358,6 +399,10 @@ pub async fn run<S>(
         let full = match outcome {
             Ok(read) => read >= engine.config.batch_signals_max as usize,
             Err(StoreError::Closed) => return,
+            Err(StoreError::Conflict(reason)) => {
+                tracing::warn!(%reason, "this engine no longer holds its shard; stopping");
+                return;
+            }
             Err(error) => {
                 tracing::error!(%error, "the engine could not finish a pass; retrying");
                 false

@@ -21,7 +21,7 @@ use vakt_store::{
     EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail, IncidentEvent,
     IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry, NewContact, NewCustomer,
     NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef, SecretState,
-    Session, SiteDetail, SiteSummary, Staff, StoreError, TestMode,
+    Session, Shard, ShardLease, SiteDetail, SiteSummary, Staff, StoreError, TestMode,
 };
 
 use crate::{db, unavailable};
@@ -608,7 +608,11 @@ pub async fn save_contacts(
         .await
         .map_err(db)?;
     let mut after = Vec::new();
-    for (position, contact) in contacts.iter().enumerate() {
+    // Contacts that keep their id go in first, so a new contact's id (given by the database)
+    // can never be one a kept contact is about to take back.
+    let mut order: Vec<(usize, &NewContact)> = contacts.iter().enumerate().collect();
+    order.sort_by_key(|(_, contact)| contact.id.is_none());
+    for (position, contact) in order {
         let old = match contact.id {
             Some(id) => Some(kept.get(&id).cloned().ok_or(StoreError::NotFound)?),
             None => None,
@@ -621,11 +625,15 @@ pub async fn save_contacts(
         } else {
             (failures, locked)
         };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO contacts (id, site_id, position, name, phone, authority, hours, password_hash, failures, locked_until_us)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(contact.id)
+        let (id_column, id_value) = if contact.id.is_some() {
+            ("id, ", "$10, ")
+        } else {
+            ("", "")
+        };
+        let id: i64 = sqlx::query_scalar(AssertSqlSafe(format!(
+            "INSERT INTO contacts ({id_column}site_id, position, name, phone, authority, hours, password_hash, failures, locked_until_us)
+             VALUES ({id_value}$1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+        )))
         .bind(site_id)
         .bind(position as i64 + 1)
         .bind(&contact.name)
@@ -635,6 +643,7 @@ pub async fn save_contacts(
         .bind(&hash)
         .bind(failures)
         .bind(locked)
+        .bind(contact.id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -644,6 +653,7 @@ pub async fn save_contacts(
             "has_password": hash.is_some(), "password_changed": password_changed,
         }));
     }
+    after.sort_by_key(|entry| entry["position"].as_u64());
     audit(
         &mut tx,
         now,
@@ -1271,11 +1281,59 @@ pub async fn end_session(c: &mut AnyConnection, token_hash: String) -> Result<()
 
 // --- the engine ---
 
-pub async fn engine_cursor(pool: &AnyPool) -> Result<i64> {
-    sqlx::query_scalar("SELECT signal_id FROM engine_cursor WHERE id = 1")
-        .fetch_one(pool)
+pub async fn take_shard(c: &mut AnyConnection, shard: Shard) -> Result<ShardLease> {
+    let mut tx = crate::begin(c).await?;
+    let count = i64::from(shard.count.max(1));
+    let laid_out: Option<i64> = sqlx::query_scalar("SELECT shards FROM engine_layout WHERE id = 1")
+        .fetch_optional(&mut *tx)
         .await
-        .map_err(db)
+        .map_err(db)?;
+    match laid_out {
+        Some(existing) if existing != count => {
+            return Err(StoreError::Conflict(format!(
+                "the engine's work is laid out in {existing} shards in this database, not {count}"
+            )));
+        }
+        Some(_) => {}
+        None => {
+            // The first layout: every shard starts where the single engine of earlier
+            // versions stopped, since everything before that is handled for every transmitter.
+            sqlx::query("INSERT INTO engine_layout (id, shards) VALUES (1, $1)")
+                .bind(count)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            for index in 0..count {
+                sqlx::query(
+                    "INSERT INTO engine_shards (shard, signal_id, epoch)
+                     SELECT $1, signal_id, 0 FROM engine_cursor WHERE id = 1",
+                )
+                .bind(index)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            }
+        }
+    }
+    let epoch: i64 = sqlx::query_scalar(
+        "UPDATE engine_shards SET epoch = epoch + 1 WHERE shard = $1 RETURNING epoch",
+    )
+    .bind(i64::from(shard.index))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?
+    .ok_or(StoreError::NotFound)?;
+    tx.commit().await.map_err(db)?;
+    Ok(ShardLease { shard, epoch })
+}
+
+pub async fn engine_cursor(pool: &AnyPool, shard: Shard) -> Result<i64> {
+    sqlx::query_scalar("SELECT signal_id FROM engine_shards WHERE shard = $1")
+        .bind(i64::from(shard.index))
+        .fetch_optional(pool)
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)
 }
 
 async fn open_incident(tx: &mut AnyConnection, site_id: i64) -> Result<Option<AnyRow>> {
@@ -1583,11 +1641,29 @@ async fn apply_change(
 
 pub async fn apply_engine(
     c: &mut AnyConnection,
+    lease: ShardLease,
     cursor: i64,
     changes: Vec<EngineChange>,
     now: UnixMicros,
 ) -> Result<Vec<i64>> {
     let mut tx = crate::begin(c).await?;
+    // The cursor moves only forward, and only for the engine that holds the shard now.
+    let current = sqlx::query(
+        "UPDATE engine_shards SET signal_id = CASE WHEN signal_id > $1 THEN signal_id ELSE $1 END
+         WHERE shard = $2 AND epoch = $3",
+    )
+    .bind(cursor)
+    .bind(i64::from(lease.shard.index))
+    .bind(lease.epoch)
+    .execute(&mut *tx)
+    .await
+    .map_err(db)?;
+    if current.rows_affected() == 0 {
+        return Err(StoreError::Conflict(format!(
+            "shard {} was taken by another engine",
+            lease.shard.index
+        )));
+    }
     let mut touched = Vec::new();
     for change in changes {
         if let Some(id) = apply_change(&mut tx, change, now).await?
@@ -1596,11 +1672,7 @@ pub async fn apply_engine(
             touched.push(id);
         }
     }
-    sqlx::query("UPDATE engine_cursor SET signal_id = CASE WHEN signal_id > $1 THEN signal_id ELSE $1 END WHERE id = 1")
-        .bind(cursor)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
+    crate::announce(&mut tx, &touched).await?;
     tx.commit().await.map_err(db)?;
     Ok(touched)
 }
@@ -1990,6 +2062,7 @@ pub async fn act(
             }
         }
     }
+    crate::announce(&mut tx, &[id]).await?;
     tx.commit().await.map_err(db)?;
     Ok(result)
 }
@@ -2078,6 +2151,7 @@ pub async fn update_dispatch(
         &detail,
     )
     .await?;
+    crate::announce(&mut tx, &[incident]).await?;
     tx.commit().await.map_err(db)?;
     Ok(incident)
 }
@@ -2155,12 +2229,20 @@ pub async fn claim_messages(
     limit: u32,
     lease_us: i64,
 ) -> Result<Vec<OutboxMessage>> {
-    let rows = sqlx::query(
+    // On PostgreSQL several nodes claim at once: rows another node is claiming are skipped,
+    // not waited for, and once it commits their claim keeps them out of every other query.
+    // SQLite's one writer claims one batch at a time and has no row locks to skip.
+    let skip_locked = if crate::is_postgres(c) {
+        " FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let rows = sqlx::query(AssertSqlSafe(format!(
         "UPDATE outbox SET claimed_until_us = $1, attempts = attempts + 1
          WHERE id IN (SELECT id FROM outbox WHERE delivered_at_us IS NULL AND next_attempt_at_us <= $2
-                      AND (claimed_until_us IS NULL OR claimed_until_us < $2) ORDER BY id LIMIT $3)
-         RETURNING *",
-    )
+                      AND (claimed_until_us IS NULL OR claimed_until_us < $2) ORDER BY id LIMIT $3{skip_locked})
+         RETURNING *"
+    )))
     .bind(now.0 + lease_us)
     .bind(now.0)
     .bind(i64::from(limit))

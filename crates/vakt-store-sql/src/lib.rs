@@ -14,8 +14,13 @@
 //! announced to every node with `NOTIFY` when the transaction commits.
 
 pub mod centre;
+pub mod journal;
+pub mod migrations;
 pub mod registry;
 pub mod rows;
+pub mod store;
+
+pub use store::{Backend, SqlStore};
 
 use sqlx::{Any, AnyConnection, Connection, Transaction};
 use vakt_store::StoreError;

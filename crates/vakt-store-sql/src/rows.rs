@@ -1,7 +1,7 @@
 //! Reading journal rows back into records.
 
 use sqlx::any::AnyRow;
-use sqlx::{Any, AnyPool, QueryBuilder, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 use vakt_core::UnixMicros;
 use vakt_store::{SignalFilter, SignalRecord, StoreError, StoredSignal, Transport, Verdict};
 
@@ -14,32 +14,59 @@ pub async fn signals(
     pool: &AnyPool,
     filter: &SignalFilter,
 ) -> Result<Vec<StoredSignal>, StoreError> {
-    let mut query: QueryBuilder<Any> = QueryBuilder::new("SELECT * FROM signals WHERE 1 = 1");
+    // Written out with numbered parameters: PostgreSQL reads only `$n`, which SQLite reads too.
+    let mut sql = String::from("SELECT * FROM signals WHERE 1 = 1");
+    let mut values: Vec<Value> = Vec::new();
+    let mut condition = |sql: &mut String, text: &str, value: Value| {
+        values.push(value);
+        sql.push_str(&text.replace('?', &format!("${}", values.len())));
+    };
     if let Some(account) = &filter.account {
-        query.push(" AND account = ").push_bind(account.clone());
+        condition(&mut sql, " AND account = ?", Value::Text(account.clone()));
     }
     if let Some(since) = filter.since {
-        query.push(" AND received_at_us >= ").push_bind(since.0);
+        condition(&mut sql, " AND received_at_us >= ?", Value::Int(since.0));
     }
     if let Some(until) = filter.until {
-        query.push(" AND received_at_us < ").push_bind(until.0);
+        condition(&mut sql, " AND received_at_us < ?", Value::Int(until.0));
+    }
+    if let Some(shard) = filter.shard {
+        condition(
+            &mut sql,
+            " AND transmitter_id % ?",
+            Value::Int(i64::from(shard.count.max(1))),
+        );
+        condition(&mut sql, " = ?", Value::Int(i64::from(shard.index)));
     }
     if let Some(after) = filter.after_id {
-        query.push(" AND id > ").push_bind(after);
+        condition(&mut sql, " AND id > ?", Value::Int(after));
     }
     let limit = filter.limit.clamp(1, LIST_ROWS_MAX);
     // Paging forwards (after an id) reads oldest first, so no record is skipped.
     let order = if filter.after_id.is_some() {
-        " ORDER BY id LIMIT "
+        " ORDER BY id LIMIT ?"
     } else {
-        " ORDER BY id DESC LIMIT "
+        " ORDER BY id DESC LIMIT ?"
     };
-    query.push(order).push_bind(i64::from(limit));
-    let rows = query.build().fetch_all(pool).await.map_err(unavailable)?;
+    condition(&mut sql, order, Value::Int(i64::from(limit)));
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for value in values {
+        query = match value {
+            Value::Int(v) => query.bind(v),
+            Value::Text(v) => query.bind(v),
+        };
+    }
+    let rows = query.fetch_all(pool).await.map_err(unavailable)?;
     rows.iter()
         .map(signal)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(unavailable)
+}
+
+/// A parameter of a listing.
+enum Value {
+    Int(i64),
+    Text(String),
 }
 
 fn signal(row: &AnyRow) -> Result<StoredSignal, sqlx::Error> {

@@ -1,18 +1,11 @@
-//! The schema, embedded in the binary and applied with sqlx's migrator.
-//!
-//! Migrations are listed here by hand rather than by a macro, which keeps sqlx's macro crate
-//! out of the build. Never edit an applied migration: add the next one.
-
-use std::borrow::Cow;
+//! The SQLite schema. Never edit an applied migration: add the next one, here and in the
+//! PostgreSQL backend, in the same change.
 
 use sqlx::SqliteConnection;
-use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
-use sqlx::{AssertSqlSafe, SqlSafeStr};
 use vakt_store::StoreError;
+use vakt_store_sql::migrations::Step;
 
-use crate::unavailable;
-
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+const MIGRATIONS: &[Step] = &[
     (
         1,
         "signal path",
@@ -28,39 +21,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "panel link",
         include_str!("../migrations/0003_panel_link.sql"),
     ),
+    (
+        4,
+        "engine shards",
+        include_str!("../migrations/0004_engine_shards.sql"),
+    ),
 ];
-
-#[derive(Debug)]
-struct Embedded;
-
-impl MigrationSource<'static> for Embedded {
-    fn resolve(
-        self,
-    ) -> futures_core_box::BoxFuture<Result<Vec<Migration>, sqlx::error::BoxDynError>> {
-        Box::pin(async {
-            Ok(MIGRATIONS
-                .iter()
-                .map(|&(version, description, sql)| {
-                    Migration::new(
-                        version,
-                        Cow::Borrowed(description),
-                        MigrationType::Simple,
-                        AssertSqlSafe(sql).into_sql_str(),
-                        false,
-                    )
-                })
-                .collect())
-        })
-    }
-}
-
-mod futures_core_box {
-    pub type BoxFuture<T> =
-        std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
-}
 
 /// Applies every migration not yet applied.
 pub async fn run(connection: &mut SqliteConnection) -> Result<(), StoreError> {
-    let migrator = Migrator::new(Embedded).await.map_err(unavailable)?;
-    migrator.run(connection).await.map_err(unavailable)
+    vakt_store_sql::migrations::run(connection, MIGRATIONS).await
 }

@@ -7,7 +7,9 @@ use vakt_core::{Category, UnixMicros};
 use vakt_dc09::{Dialect, Key, KeyForm, Window};
 use vakt_store::*;
 
-use crate::{SqliteOptions, SqliteStore};
+use vakt_store_sql::SqlStore;
+
+use crate::SqliteOptions;
 
 fn record(at: i64, account: &str, key: Option<&str>) -> SignalRecord {
     SignalRecord {
@@ -35,8 +37,8 @@ fn record(at: i64, account: &str, key: Option<&str>) -> SignalRecord {
     }
 }
 
-async fn open(dir: &tempfile::TempDir, now: i64) -> SqliteStore {
-    SqliteStore::open(
+async fn open(dir: &tempfile::TempDir, now: i64) -> SqlStore {
+    crate::open(
         SqliteOptions::new(dir.path().join("vakt.db")),
         Arc::new(FixedClock(UnixMicros(now))),
     )
@@ -233,15 +235,15 @@ async fn durability_settings_are_explicit() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(&dir, 0).await;
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&store.readers)
+        .fetch_one(store.readers())
         .await
         .unwrap();
     let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&store.readers)
+        .fetch_one(store.readers())
         .await
         .unwrap();
     let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&store.readers)
+        .fetch_one(store.readers())
         .await
         .unwrap();
     assert_eq!((mode.as_str(), synchronous, foreign_keys), ("wal", 2, 1));

@@ -11,8 +11,8 @@ use std::time::Instant;
 use sqlx::{AnyConnection, Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
-use vakt_store::{ImportOutcome, NewTransmitter, Receipt, SignalRecord, StoreError, Verdict};
-use vakt_store_sql::registry;
+use vakt_store::{Receipt, SignalRecord, StoreError};
+use vakt_store_sql::store::Job;
 
 use crate::{SqliteOptions, unavailable};
 
@@ -22,22 +22,10 @@ const INSERT_CHUNK_ROWS: [usize; 4] = [64, 16, 4, 1];
 
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
-/// A future borrowing the writer's connection.
-pub type JobFuture<'c> = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + 'c>>;
-/// A future borrowing the writer's connection that yields a result.
-pub type ResultFuture<'c, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'c>>;
-/// Any other write: a closure run on the writer's connection, which replies by itself.
-pub type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> JobFuture<'c> + Send>;
-
 /// A write for the writer.
 pub enum Command {
     /// Journal one record.
     Append(Box<SignalRecord>, Reply<Receipt>),
-    /// Import transmitters in one transaction.
-    Import(Vec<NewTransmitter>, Reply<ImportOutcome>),
-    /// Delete a transmitter.
-    DeleteTransmitter(i64, Reply<()>),
     /// Any other write (the alarm centre's), in its own transaction.
     Run(Job),
     /// Finish and stop.
@@ -48,8 +36,6 @@ impl std::fmt::Debug for Command {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Command::Append(..) => "Append",
-            Command::Import(..) => "Import",
-            Command::DeleteTransmitter(..) => "DeleteTransmitter",
             Command::Run(..) => "Run",
             Command::Shutdown(..) => "Shutdown",
         })
@@ -154,12 +140,6 @@ pub async fn run(
                 }
                 commit_batch(&mut connection, &mut state, batch).await;
             }
-            Command::Import(transmitters, reply) => {
-                let _ = reply.send(registry::import(&mut centre, transmitters).await);
-            }
-            Command::DeleteTransmitter(id, reply) => {
-                let _ = reply.send(registry::delete(&mut centre, id).await);
-            }
             Command::Run(job) => job(&mut centre).await,
             Command::Shutdown(done) => {
                 let _ = centre.close().await;
@@ -174,23 +154,11 @@ pub async fn run(
 }
 
 fn plan(state: &State, batch: &[(SignalRecord, Reply<Receipt>)]) -> Vec<Receipt> {
-    let mut receipts = Vec::with_capacity(batch.len());
-    let mut new_keys: HashMap<&str, i64> = HashMap::new();
-    for (offset, (record, _)) in batch.iter().enumerate() {
-        let id = state.next_id + offset as i64;
-        let duplicate_of = record.duplicate_key.as_deref().and_then(|key| {
-            state
-                .recent
-                .get(key)
-                .copied()
-                .or_else(|| new_keys.get(key).copied())
-        });
-        if let (Some(key), None) = (record.duplicate_key.as_deref(), duplicate_of) {
-            new_keys.insert(key, id);
-        }
-        receipts.push(Receipt { id, duplicate_of });
-    }
-    receipts
+    vakt_store_sql::journal::plan(
+        state.next_id,
+        |key| state.recent.get(key).copied(),
+        batch.iter().map(|(record, _)| record),
+    )
 }
 
 async fn commit_batch(
@@ -200,6 +168,10 @@ async fn commit_batch(
 ) {
     let started = Instant::now();
     let count = batch.len();
+    // Keys older than the window are no longer duplicates of anything.
+    if let Some((first, _)) = batch.first() {
+        state.forget_before(first.received_at);
+    }
     // Work out ids and duplicates first; they take effect only if the commit succeeds.
     let receipts = plan(state, &batch);
     let outcome = write(connection, &batch, &receipts).await;
@@ -244,16 +216,10 @@ async fn write(
             .unwrap_or_default()
             .iter()
             .zip(receipts.get(done..).unwrap_or_default());
-        let mut insert: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO signals (id, received_at_us, transport, listener, peer, raw, verdict, detail, token, \
-             encrypted, sequence, receiver, prefix, account, transmitter_id, message_time_us, data, xdata, \
-             events, answer, response, duplicate_key, duplicate_of) ",
-        );
+        let mut insert: QueryBuilder<Sqlite> =
+            QueryBuilder::new(vakt_store_sql::journal::INSERT_SIGNALS);
         insert.push_values(rows, |mut values, ((record, _), receipt)| {
-            let verdict = match (record.verdict, receipt.duplicate_of) {
-                (Verdict::Accepted | Verdict::UnknownTransmitter, Some(_)) => Verdict::Duplicate,
-                (verdict, _) => verdict,
-            };
+            let verdict = vakt_store_sql::journal::stored_verdict(record, receipt);
             values
                 .push_bind(receipt.id)
                 .push_bind(record.received_at.0)
@@ -273,9 +239,7 @@ async fn write(
                 .push_bind(record.message_time.map(|t| t.0))
                 .push_bind(record.data.clone())
                 .push_bind(record.xdata.to_string())
-                .push_bind(
-                    serde_json::to_string(&record.events).unwrap_or_else(|_| "[]".to_owned()),
-                )
+                .push_bind(vakt_store_sql::journal::events_json(record))
                 .push_bind(record.answer.clone())
                 .push_bind(record.response.clone())
                 .push_bind(record.duplicate_key.clone())

@@ -165,6 +165,42 @@ pub struct SignalFilter {
     pub after_id: Option<i64>,
     /// At most this many.
     pub limit: u32,
+    /// Only records of transmitters in this shard (records without a transmitter are in none).
+    pub shard: Option<Shard>,
+}
+
+/// A part of the transmitters that one engine handles as a whole: those whose registry id
+/// leaves `index` when divided by `count`. Sharding lets several nodes share the engine's
+/// work while every transmitter (its signals and its supervision) has exactly one owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Shard {
+    /// Which part, from 0.
+    pub index: u32,
+    /// How many parts there are.
+    pub count: u32,
+}
+
+impl Shard {
+    /// The single shard of a store that one engine handles alone.
+    pub const WHOLE: Shard = Shard { index: 0, count: 1 };
+
+    /// Whether a transmitter belongs to this shard.
+    #[must_use]
+    pub fn holds(self, transmitter_id: i64) -> bool {
+        transmitter_id.rem_euclid(i64::from(self.count.max(1))) == i64::from(self.index)
+    }
+}
+
+/// A shard an engine has taken, with the epoch the store gave it. A later taker gets a higher
+/// epoch, and the store refuses the changes of an engine whose epoch is no longer current, so
+/// an engine that lost its shard without knowing it cannot write twice what the new owner
+/// writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardLease {
+    /// The shard.
+    pub shard: Shard,
+    /// The epoch of this taking.
+    pub epoch: i64,
 }
 
 fn rfc3339(instant: UnixMicros) -> String {

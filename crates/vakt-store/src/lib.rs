@@ -32,7 +32,9 @@ pub use centre::{
     SecretState, Session, SiteDetail, SiteSummary, Staff, TestMode,
 };
 pub use input::{FieldError, TransmitterInput};
-pub use journal::{Receipt, SignalFilter, SignalRecord, StoredSignal, Transport, Verdict};
+pub use journal::{
+    Receipt, Shard, ShardLease, SignalFilter, SignalRecord, StoredSignal, Transport, Verdict,
+};
 pub use registry::{
     ImportOutcome, NewTransmitter, Site, StoredKey, TimestampPolicy, Transmitter, TransmitterRef,
 };
@@ -267,12 +269,20 @@ pub trait Centre: Send + Sync + 'static {
 
     // --- the engine ---
 
-    /// The last journal record the engine has handled.
-    fn engine_cursor(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
-    /// Carries out the engine's changes and moves its cursor to `cursor`, in one transaction.
-    /// Returns the incidents that changed.
+    /// Takes a shard for an engine: the first taking fixes the number of shards (a different
+    /// number later is a `Conflict`), and each taking gets a new epoch.
+    fn take_shard(
+        &self,
+        shard: Shard,
+    ) -> impl Future<Output = Result<ShardLease, StoreError>> + Send;
+    /// The last journal record the engine of a shard has handled.
+    fn engine_cursor(&self, shard: Shard) -> impl Future<Output = Result<i64, StoreError>> + Send;
+    /// Carries out the engine's changes and moves its shard's cursor to `cursor`, in one
+    /// transaction. Returns the incidents that changed. A lease whose epoch is no longer the
+    /// shard's is a `Conflict`, and nothing is written.
     fn apply_engine(
         &self,
+        lease: ShardLease,
         cursor: i64,
         changes: Vec<EngineChange>,
         now: UnixMicros,

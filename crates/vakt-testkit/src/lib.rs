@@ -97,7 +97,7 @@ impl TestApp {
     /// The database file.
     #[must_use]
     pub fn database(&self) -> PathBuf {
-        self.app.database.clone()
+        PathBuf::from(&self.app.database)
     }
 
     /// Registers transmitters through the store, as `vakt accounts import` does, and waits

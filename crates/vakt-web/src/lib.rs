@@ -55,6 +55,8 @@ pub struct WebState<S> {
     pub clock: Arc<dyn Clock>,
     /// The panels connected over the panel link.
     pub links: Arc<panel_link::PanelLinks>,
+    /// This node's part of the cluster, as JSON (`GET /api/v1/cluster`).
+    pub cluster: Arc<dyn Fn() -> serde_json::Value + Send + Sync>,
 }
 
 impl<S: Store> WebState<S> {
@@ -303,6 +305,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// This node's part of the cluster: its number, the live nodes and the engine shards it runs.
+async fn cluster<S: Store>(
+    State(st): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&st, &headers)?;
+    Ok(Json((st.cluster)()))
+}
+
 /// The router for a store.
 pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
     Router::new()
@@ -318,6 +329,7 @@ pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
         .route("/api/v1/transmitters/{id}", delete(delete_transmitter::<S>))
         .route("/panel-link", get(panel_link::upgrade::<S>))
         .route("/api/v1/panels", get(panel_link::api_panels::<S>))
+        .route("/api/v1/cluster", get(cluster::<S>))
         .route(
             "/api/v1/sites/{id}/panel",
             get(panel_link::api_site_panel::<S>).post(panel_link::api_command::<S>),
@@ -453,6 +465,7 @@ async fn signals<S: Store>(
         until: instant("until", query.until.as_deref())?,
         after_id: query.after_id,
         limit,
+        shard: None,
     };
     let signals = state.store.signals(&filter).await?;
     let items: Vec<serde_json::Value> = signals

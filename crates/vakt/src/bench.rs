@@ -513,9 +513,7 @@ pub async fn journal(options: JournalBench) -> anyhow::Result<()> {
         checkpoint_interval_ms: options.checkpoint_interval_ms,
         ..vakt_store_sqlite::SqliteOptions::new(folder.path().join("vakt.db"))
     };
-    let store =
-        vakt_store_sqlite::SqliteStore::open(store_options, Arc::new(vakt_core::SystemClock))
-            .await?;
+    let store = vakt_store_sqlite::open(store_options, Arc::new(vakt_core::SystemClock)).await?;
     let until = Instant::now() + Duration::from_secs(options.seconds);
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();

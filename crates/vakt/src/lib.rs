@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod bench;
+pub mod cluster;
 pub mod demo;
 pub mod fleet;
 pub mod panel_link;
@@ -25,7 +26,8 @@ use tokio_util::sync::CancellationToken;
 use vakt_core::{Clock, SystemClock};
 use vakt_receiver::{Bound, ReceiverConfig, TableHandle, TransmitterTable};
 use vakt_store::Registry;
-use vakt_store_sqlite::{SqliteOptions, SqliteStore};
+use vakt_store_sql::SqlStore;
+use vakt_store_sqlite::SqliteOptions;
 
 use crate::settings::{Database, Settings};
 
@@ -40,12 +42,14 @@ pub struct App {
     pub api_token: String,
     /// Where the API token is kept, when it was generated.
     pub api_token_file: Option<std::path::PathBuf>,
-    /// The database file.
-    pub database: std::path::PathBuf,
+    /// The database, as a person reads it (a PostgreSQL URL without its password).
+    pub database: String,
+    /// This node's part of the cluster.
+    pub cluster: cluster::SharedView,
     /// Where incident changes are announced.
     pub changes: vakt_engine::Changes,
     /// The store, for tools and tests that act as Vakt itself.
-    pub store: SqliteStore,
+    pub store: SqlStore,
     /// The hasher of passwords and codes.
     pub hasher: vakt_store::secret::SecretHasher,
     shutdown: CancellationToken,
@@ -78,26 +82,54 @@ fn metrics_handle() -> Option<&'static metrics_exporter_prometheus::PrometheusHa
         .as_ref()
 }
 
-/// Opens the SQLite store the settings name.
+/// Opens the store the database URL names: SQLite or PostgreSQL, chosen once here.
 ///
 /// # Errors
 /// When the database cannot be opened or migrated.
 pub async fn open_store(
     settings: &Settings,
     clock: Arc<dyn Clock>,
-) -> anyhow::Result<(SqliteStore, std::path::PathBuf)> {
-    let Database::Sqlite(path) = settings.database().map_err(anyhow::Error::msg)?;
-    let options = SqliteOptions {
-        batch_signals_max: settings.journal.batch_signals_max,
-        queue_writes_max: settings.journal.queue_writes_max,
-        duplicate_window_s: settings.journal.duplicate_window_s,
-        busy_timeout_ms: settings.journal.busy_timeout_ms,
-        ..SqliteOptions::new(path.clone())
-    };
-    let store = SqliteStore::open(options, clock)
-        .await
-        .with_context(|| format!("opening the database {}", path.display()))?;
-    Ok((store, path))
+) -> anyhow::Result<(SqlStore, Database)> {
+    let database = settings.database().map_err(anyhow::Error::msg)?;
+    let store = match &database {
+        Database::Sqlite(path) => {
+            let options = SqliteOptions {
+                batch_signals_max: settings.journal.batch_signals_max,
+                queue_writes_max: settings.journal.queue_writes_max,
+                duplicate_window_s: settings.journal.duplicate_window_s,
+                busy_timeout_ms: settings.journal.busy_timeout_ms,
+                ..SqliteOptions::new(path.clone())
+            };
+            vakt_store_sqlite::open(options, clock).await
+        }
+        Database::Postgres(url) => {
+            let options = vakt_store_postgres::PgOptions {
+                batch_signals_max: settings.journal.batch_signals_max,
+                queue_writes_max: settings.journal.queue_writes_max,
+                duplicate_window_s: settings.journal.duplicate_window_s,
+                ..vakt_store_postgres::PgOptions::new(url.clone())
+            };
+            vakt_store_postgres::open(options, clock).await
+        }
+    }
+    .with_context(|| format!("opening the database {}", database.describe()))?;
+    Ok((store, database))
+}
+
+/// Migrates the database the settings name, and says which.
+///
+/// # Errors
+/// When the database cannot be opened or migrated.
+pub async fn migrate(settings: &Settings) -> anyhow::Result<String> {
+    let database = settings.database().map_err(anyhow::Error::msg)?;
+    match &database {
+        Database::Sqlite(path) => {
+            vakt_store_sqlite::migrate(&SqliteOptions::new(path.clone())).await
+        }
+        Database::Postgres(url) => vakt_store_postgres::migrate(url).await,
+    }
+    .with_context(|| format!("migrating the database {}", database.describe()))?;
+    Ok(database.describe())
 }
 
 fn api_token(settings: &Settings) -> anyhow::Result<(String, Option<std::path::PathBuf>)> {
@@ -174,6 +206,14 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
     let (store, database) = open_store(&settings, clock.clone()).await?;
+    if let Database::Postgres(_) = database
+        && (settings.security.secret_key.is_empty() || settings.http.api_token.is_empty())
+    {
+        anyhow::bail!(
+            "on PostgreSQL every node must share the same secrets: set [security] secret_key and \
+             [http] api_token (VAKT_SECURITY__SECRET_KEY, VAKT_HTTP__API_TOKEN) on every node"
+        );
+    }
     let (api_token, api_token_file) = api_token(&settings)?;
     let shutdown = CancellationToken::new();
 
@@ -222,21 +262,59 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         poll_ms: settings.engine.poll_ms,
         ..vakt_engine::EngineConfig::default()
     };
-    let background = vec![
-        tokio::spawn(vakt_engine::run(
-            store.clone(),
-            clock.clone(),
-            engine,
-            changes.clone(),
-            shutdown.clone(),
-        )),
-        tokio::spawn(vakt_notify::run(
-            store.clone(),
-            clock.clone(),
-            settings.notify.clone(),
-            shutdown.clone(),
-        )),
-    ];
+    let cluster = cluster::SharedView::default();
+    let mut background = Vec::new();
+    match &database {
+        Database::Sqlite(_) => {
+            background.extend(
+                vakt_engine::run_all(
+                    store.clone(),
+                    clock.clone(),
+                    engine,
+                    changes.clone(),
+                    1,
+                    shutdown.clone(),
+                )
+                .await
+                .context("starting the engine")?,
+            );
+            if let Ok(mut view) = cluster.lock() {
+                *view = cluster::ClusterView {
+                    node: 0,
+                    nodes: 1,
+                    shards: vec![0],
+                    shard_count: 1,
+                };
+            }
+        }
+        Database::Postgres(url) => {
+            background.push(tokio::spawn(cluster::run(
+                url.clone(),
+                store.clone(),
+                clock.clone(),
+                engine,
+                changes.clone(),
+                settings.engine.shards,
+                Duration::from_millis(settings.engine.lease_check_ms.max(50)),
+                cluster.clone(),
+                shutdown.clone(),
+            )));
+            let announce = changes.clone();
+            background.push(tokio::spawn(
+                vakt_store_postgres::cluster::listen_incidents(
+                    vakt_store_postgres::connect_options(url)?,
+                    move |id| announce.announce(id),
+                    shutdown.clone(),
+                ),
+            ));
+        }
+    }
+    background.extend([tokio::spawn(vakt_notify::run(
+        store.clone(),
+        clock.clone(),
+        settings.notify.clone(),
+        shutdown.clone(),
+    ))]);
     let state = Arc::new(vakt_web::WebState {
         store: store.clone(),
         api_token: api_token.clone(),
@@ -251,6 +329,14 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         changes: changes.clone(),
         clock: clock.clone(),
         links: Arc::default(),
+        cluster: {
+            let view = cluster.clone();
+            Arc::new(move || {
+                view.lock()
+                    .map(|v| serde_json::to_value(&*v).unwrap_or_default())
+                    .unwrap_or_default()
+            })
+        },
     });
     let listener = tokio::net::TcpListener::bind(settings.http.listen)
         .await
@@ -269,7 +355,8 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         http,
         api_token,
         api_token_file,
-        database,
+        database: database.describe(),
+        cluster,
         changes,
         hasher,
         shutdown,

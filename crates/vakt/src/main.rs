@@ -233,13 +233,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
-            let vakt::settings::Database::Sqlite(path) =
-                settings.database().map_err(anyhow::Error::msg)?;
-            vakt_store_sqlite::SqliteStore::migrate(&vakt_store_sqlite::SqliteOptions::new(
-                path.clone(),
-            ))
-            .await?;
-            writeln!(out, "The database {} is up to date.", path.display())?;
+            let database = vakt::migrate(&settings).await?;
+            writeln!(out, "The database {database} is up to date.")?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Signals {
@@ -265,6 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 until,
                 after_id: None,
                 limit,
+                shard: None,
             };
             let signals = store.signals(&filter).await?;
             store.close().await;
@@ -439,7 +435,7 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         "  Console: http://{}  (API /api/v1, health /healthz, metrics /metrics)",
         app.http
     )?;
-    writeln!(out, "  Database: {}", app.database.display())?;
+    writeln!(out, "  Database: {}", app.database)?;
     match &app.api_token_file {
         Some(path) => writeln!(out, "  API token: in {}", path.display())?,
         None => writeln!(out, "  API token: from the configuration")?,

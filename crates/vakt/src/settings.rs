@@ -18,7 +18,7 @@ use vakt_receiver::{BadFrameAnswer, Limits, ListenerConfig, Protocols, UnknownAc
 pub struct Settings {
     /// Where Vakt keeps its files.
     pub data_dir: PathBuf,
-    /// `sqlite:PATH`; empty means `sqlite:<data_dir>/vakt.db`.
+    /// `sqlite:PATH` or `postgres://…`; empty means `sqlite:<data_dir>/vakt.db`.
     pub database_url: String,
     /// The log filter, such as `info` or `vakt_receiver=debug,info`.
     pub log: String,
@@ -88,6 +88,11 @@ pub struct EngineSettings {
     pub supervision_grace_s: u32,
     /// How often the journal is read for new signals, in milliseconds.
     pub poll_ms: u64,
+    /// Into how many shards the engine's work is cut on PostgreSQL, so several nodes can
+    /// share it (SQLite always has one). Fixed once a database has data.
+    pub shards: u32,
+    /// How often a node on PostgreSQL looks for shards to take or give up, in milliseconds.
+    pub lease_check_ms: u64,
 }
 
 impl Default for EngineSettings {
@@ -99,6 +104,8 @@ impl Default for EngineSettings {
             runaway_alarms_per_hour: 10,
             supervision_grace_s: 60,
             poll_ms: 100,
+            shards: 8,
+            lease_check_ms: 500,
         }
     }
 }
@@ -198,6 +205,26 @@ impl Default for JournalSettings {
 pub enum Database {
     /// A SQLite file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database, by URL.
+    Postgres(String),
+}
+
+impl Database {
+    /// The database as a person reads it: the file, or the URL without its password.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => path.display().to_string(),
+            Database::Postgres(url) => match (url.find("://"), url.rfind('@')) {
+                (Some(scheme), Some(at)) if at > scheme => {
+                    let credentials = &url[scheme + 3..at];
+                    let user = credentials.split(':').next().unwrap_or_default();
+                    format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
+                }
+                _ => url.clone(),
+            },
+        }
+    }
 }
 
 impl Settings {
@@ -233,9 +260,14 @@ impl Settings {
             let path = path.trim_start_matches("//");
             return Ok(Database::Sqlite(PathBuf::from(path)));
         }
+        if self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://")
+        {
+            return Ok(Database::Postgres(self.database_url.clone()));
+        }
         Err(format!(
-            "database_url {:?}: only sqlite: URLs are supported",
-            self.database_url
+            "database_url {:?}: use sqlite:PATH or postgres://USER:PASSWORD@HOST/DATABASE",
+            Database::Postgres(self.database_url.clone()).describe()
         ))
     }
 }
@@ -271,7 +303,9 @@ pub const DEFAULT_CONFIG: &str = r#"# vakt.toml: Vakt's configuration. Every val
 
 # Where Vakt keeps its database and generated secrets.
 data_dir = "data"
-# "sqlite:PATH". Empty means sqlite:<data_dir>/vakt.db.
+# "sqlite:PATH", or "postgres://USER:PASSWORD@HOST:PORT/DATABASE" for several nodes on one
+# PostgreSQL (then set [security] secret_key and [http] api_token, the same on every node).
+# Empty means sqlite:<data_dir>/vakt.db.
 database_url = ""
 # Log filter: error, warn, info, debug, trace, or per module ("vakt_receiver=debug,info").
 log = "info"
@@ -354,6 +388,12 @@ runaway_alarms_per_hour = 10
 supervision_grace_s = 60
 # How often the journal is read for new signals, in milliseconds.
 poll_ms = 100
+# On PostgreSQL the engine's work is cut into this many shards, shared among the running nodes
+# (each transmitter belongs to one). Fixed once the database holds data. SQLite has one.
+shards = 8
+# How often a node on PostgreSQL looks for shards to take (a node gone) or give up (a node
+# joined), in milliseconds.
+lease_check_ms = 500
 
 [notify]
 # SMS gateway: Vakt POSTs {"to", "from", "message", "reference"} as JSON. Empty: SMS stay in
