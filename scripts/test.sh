@@ -41,11 +41,11 @@ fi
 
 # PostgreSQL for the store's conformance suite and the multi-node tests: a server of the
 # project's own on loopback, unless one is given.
-if [ -z "${VAKT_TEST_DATABASE_URL:-}" ]; then
-  VAKT_TEST_DATABASE_URL="$(scripts/postgres.sh)"
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  TEST_DATABASE_URL="$(scripts/postgres.sh)"
   trap 'scripts/postgres.sh stop' EXIT
 fi
-export VAKT_TEST_DATABASE_URL
+export TEST_DATABASE_URL
 
 say "layering: the pure crates do no I/O"
 for crate in vakt-core vakt-dc09 vakt-panel; do

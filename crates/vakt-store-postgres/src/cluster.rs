@@ -53,20 +53,31 @@ impl Membership {
         self.node
     }
 
-    /// How many nodes are alive (hold their node lock), this one included.
+    /// Every live node (one that holds its node lock, this one included) with the number of
+    /// shards it owns.
     ///
     /// # Errors
     /// When the connection is gone (and with it every lock this node held).
-    pub async fn live_nodes(&mut self) -> Result<u32, StoreError> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_locks
-             WHERE locktype = 'advisory' AND objsubid = 2 AND granted AND classid::bigint = $1",
+    pub async fn loads(&mut self) -> Result<Vec<(i32, u32)>, StoreError> {
+        let rows: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT n.objid::bigint, count(s.objid) FROM pg_locks n
+             LEFT JOIN pg_locks s ON s.pid = n.pid AND s.locktype = 'advisory'
+                 AND s.objsubid = 2 AND s.granted AND s.classid::bigint = $2
+             WHERE n.locktype = 'advisory' AND n.objsubid = 2 AND n.granted
+                 AND n.classid::bigint = $1
+             GROUP BY 1 ORDER BY 1",
         )
         .bind(i64::from(NODE_LOCK_CLASS))
-        .fetch_one(&mut self.connection)
+        .bind(i64::from(SHARD_LOCK_CLASS))
+        .fetch_all(&mut self.connection)
         .await
         .map_err(unavailable)?;
-        Ok(u32::try_from(count).unwrap_or(1).max(1))
+        Ok(rows
+            .into_iter()
+            .filter_map(|(node, shards)| {
+                Some((i32::try_from(node).ok()?, u32::try_from(shards).ok()?))
+            })
+            .collect())
     }
 
     /// Tries to take a shard; `false` when another node owns it.

@@ -1,5 +1,5 @@
 //! The store's conformance suite: every method of `Journal`, `Registry` and `Centre`, run
-//! against SQLite always and against PostgreSQL whenever `VAKT_TEST_DATABASE_URL` names a
+//! against SQLite always and against PostgreSQL whenever `TEST_DATABASE_URL` names a
 //! server (the test script starts one). Each test gets a database of its own.
 //!
 //! Beyond it, the PostgreSQL-only behaviour several nodes rely on: two stores on one database
@@ -34,7 +34,7 @@ fn clock() -> Arc<FixedClock> {
 
 /// A fresh PostgreSQL database for `test`, when a server is given.
 async fn postgres_url(test: &str) -> Option<String> {
-    let url = std::env::var("VAKT_TEST_DATABASE_URL").ok()?;
+    let url = std::env::var("TEST_DATABASE_URL").ok()?;
     let name = format!("vakt_conformance_{test}");
     Some(crate::scratch_database(&url, &name).await.unwrap())
 }
@@ -62,7 +62,7 @@ async fn backends(test: &str) -> Vec<Backend> {
             _dir: None,
         });
     } else if std::env::var_os("CI").is_some() {
-        panic!("CI must give VAKT_TEST_DATABASE_URL so the suite runs on PostgreSQL too");
+        panic!("CI must give TEST_DATABASE_URL so the suite runs on PostgreSQL too");
     }
     all
 }

@@ -1,10 +1,12 @@
 //! The engine's shards on this node.
 //!
 //! On SQLite one node runs everything: it takes the single shard and keeps it. On PostgreSQL
-//! every node looks at the cluster every `lease_check_ms`: it counts the live nodes, takes
-//! free shards while it holds fewer than its fair share (the shard count divided by the live
-//! nodes, rounded up), and gives one up when it holds more (after its engine has stopped), so
-//! a node that joins gets work and a node that dies leaves its shards to the survivors at
+//! every node looks at the cluster every `lease_check_ms` and sees each live node's load. A
+//! fair share is the shard count divided by the live nodes, rounded down (`floor`) or up
+//! (`ceil`). A node gives one shard up (after its engine has stopped) when it holds more than
+//! `ceil`, or when another node holds less than `floor` and it is among the busiest; it takes
+//! free shards up to `floor` while another node starves and up to `ceil` otherwise. So a
+//! node that joins gets work, and a node that dies leaves its shards to the survivors at
 //! their next look. A node that loses its membership connection loses every lock with it,
 //! so it stops all its engines at once and joins again.
 
@@ -139,9 +141,16 @@ async fn look(
         running.remove(&shard);
         membership.release(shard).await?;
     }
-    let nodes = membership.live_nodes().await?;
-    let fair = count.div_ceil(nodes);
-    if running.len() as u32 > fair {
+    let loads = membership.loads().await?;
+    let me = membership.node();
+    let nodes = u32::try_from(loads.len()).unwrap_or(1).max(1);
+    let (floor, ceil) = (count / nodes, count.div_ceil(nodes));
+    let mine = running.len() as u32;
+    let starving = loads
+        .iter()
+        .any(|&(node, shards)| node != me && shards < floor);
+    let busiest = loads.iter().map(|&(_, shards)| shards).max().unwrap_or(0);
+    if mine > ceil || (starving && mine > floor && mine >= busiest) {
         if let Some((&shard, _)) = running.iter().next_back()
             && let Some(engine) = running.remove(&shard)
         {
@@ -152,8 +161,9 @@ async fn look(
         }
         return Ok(nodes);
     }
+    let limit = if starving { floor } else { ceil };
     for index in 0..count {
-        if running.len() as u32 >= fair {
+        if running.len() as u32 >= limit {
             break;
         }
         if running.contains_key(&index) || !membership.try_take(index).await? {

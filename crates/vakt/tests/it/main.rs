@@ -6,6 +6,7 @@
 mod api;
 mod arc;
 mod cli;
+mod cluster;
 mod crash;
 mod demo;
 mod external;
