@@ -42,6 +42,10 @@ pub struct ReceiverBench {
     /// Also write the results table (Markdown) to this file.
     #[arg(long)]
     pub output: Option<PathBuf>,
+    /// Journal to PostgreSQL instead of a SQLite file: a server URL; the benchmark creates
+    /// (and replaces) the database `vakt_bench_receiver` on it.
+    #[arg(long)]
+    pub postgres: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -321,6 +325,12 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     }
     settings.receiver.limits.connections_max = 20_000;
     settings.receiver.limits.connections_per_peer_max = 20_000;
+    if let Some(server) = &options.postgres {
+        settings.database_url =
+            vakt_store_postgres::scratch_database(server, "vakt_bench_receiver").await?;
+        settings.security.secret_key = "benchmark secret key, not for use".into();
+        settings.http.api_token = "benchmark".into();
+    }
     let most = options
         .connections
         .iter()
@@ -450,8 +460,13 @@ fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
     }
     let _ = writeln!(
         out,
-        "\n{} s per scenario; SIA-DCS frames; SQLite journal with synchronous=FULL.",
-        options.seconds
+        "\n{} s per scenario; SIA-DCS frames; {}.",
+        options.seconds,
+        if options.postgres.is_some() {
+            "PostgreSQL journal (one node, synchronous_commit on, server on the same machine)"
+        } else {
+            "SQLite journal with synchronous=FULL"
+        }
     );
     out
 }
