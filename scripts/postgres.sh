@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Starts a PostgreSQL server of the project's own for the tests, on loopback, and prints the
 # URL of a database on it. Installs PostgreSQL from Debian when it is missing. The server's
-# files live under target/postgres; `scripts/postgres.sh stop` stops it.
+# files live under /tmp/vakt-test-postgres-UID; `scripts/postgres.sh stop` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir="$PWD/target/postgres"
+# Under /tmp rather than the work tree: PostgreSQL runs as the postgres user when the tests
+# run as root, and that user may not be allowed into the work tree.
+dir="${VAKT_TEST_PG_DIR:-/tmp/vakt-test-postgres-$(id -u)}"
 port="${VAKT_TEST_PG_PORT:-55432}"
 url="postgres://vakt:vakt@127.0.0.1:$port/vakt"
 
