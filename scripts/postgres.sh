@@ -22,7 +22,7 @@ find_bin() {
 
 # PostgreSQL refuses to run as root: run it as the postgres user then.
 as_owner() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 if [ "${1:-}" = "stop" ]; then
