@@ -11,11 +11,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection, Postgres, QueryBuilder};
+use sqlx::{ConnectOptions, Connection, PgConnection, Postgres};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use vakt_store::{Receipt, SignalRecord, StoreError};
-use vakt_store_sql::journal::{INSERT_SIGNALS, events_json, plan, stored_verdict};
+use vakt_store_sql::journal::{inserts, plan};
 use vakt_store_sql::{JOURNAL_LOCK, unavailable};
 
 /// Rows per INSERT statement: a batch is cut into these sizes so only a few statement shapes
@@ -140,47 +140,9 @@ async fn commit(
         |key| known.get(key).copied(),
         batch.iter().map(|(record, _)| record.as_ref()),
     );
-    let mut done = 0;
-    while done < batch.len() {
-        let remaining = batch.len() - done;
-        let chunk = INSERT_CHUNK_ROWS
-            .into_iter()
-            .find(|&size| size <= remaining)
-            .unwrap_or(1);
-        let rows = batch
-            .get(done..done + chunk)
-            .unwrap_or_default()
-            .iter()
-            .zip(receipts.get(done..).unwrap_or_default());
-        let mut insert: QueryBuilder<Postgres> = QueryBuilder::new(INSERT_SIGNALS);
-        insert.push_values(rows, |mut values, ((record, _), receipt)| {
-            values
-                .push_bind(receipt.id)
-                .push_bind(record.received_at.0)
-                .push_bind(record.transport.as_str())
-                .push_bind(record.listener.clone())
-                .push_bind(record.peer.clone())
-                .push_bind(record.raw.clone())
-                .push_bind(stored_verdict(record, receipt).as_str())
-                .push_bind(record.detail.clone())
-                .push_bind(record.token.clone())
-                .push_bind(i64::from(record.encrypted))
-                .push_bind(record.sequence.clone())
-                .push_bind(record.receiver.clone())
-                .push_bind(record.prefix.clone())
-                .push_bind(record.account.clone())
-                .push_bind(record.transmitter_id)
-                .push_bind(record.message_time.map(|t| t.0))
-                .push_bind(record.data.clone())
-                .push_bind(record.xdata.to_string())
-                .push_bind(events_json(record))
-                .push_bind(record.answer.clone())
-                .push_bind(record.response.clone())
-                .push_bind(record.duplicate_key.clone())
-                .push_bind(receipt.duplicate_of);
-        });
+    let records: Vec<&SignalRecord> = batch.iter().map(|(record, _)| record.as_ref()).collect();
+    for mut insert in inserts::<Postgres>(&records, &receipts, &INSERT_CHUNK_ROWS) {
         insert.build().execute(&mut *tx).await?;
-        done += chunk;
     }
     tx.commit().await?;
     Ok(receipts)

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use sqlx::{AnyConnection, Connection, QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{AnyConnection, Connection, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
 use vakt_store::{Receipt, SignalRecord, StoreError};
@@ -204,49 +204,11 @@ async fn write(
     receipts: &[Receipt],
 ) -> Result<(), sqlx::Error> {
     let mut transaction = connection.begin().await?;
-    let mut done = 0;
-    while done < batch.len() {
-        let remaining = batch.len() - done;
-        let chunk = INSERT_CHUNK_ROWS
-            .into_iter()
-            .find(|&size| size <= remaining)
-            .unwrap_or(1);
-        let rows = batch
-            .get(done..done + chunk)
-            .unwrap_or_default()
-            .iter()
-            .zip(receipts.get(done..).unwrap_or_default());
-        let mut insert: QueryBuilder<Sqlite> =
-            QueryBuilder::new(vakt_store_sql::journal::INSERT_SIGNALS);
-        insert.push_values(rows, |mut values, ((record, _), receipt)| {
-            let verdict = vakt_store_sql::journal::stored_verdict(record, receipt);
-            values
-                .push_bind(receipt.id)
-                .push_bind(record.received_at.0)
-                .push_bind(record.transport.as_str())
-                .push_bind(record.listener.clone())
-                .push_bind(record.peer.clone())
-                .push_bind(record.raw.clone())
-                .push_bind(verdict.as_str())
-                .push_bind(record.detail.clone())
-                .push_bind(record.token.clone())
-                .push_bind(record.encrypted)
-                .push_bind(record.sequence.clone())
-                .push_bind(record.receiver.clone())
-                .push_bind(record.prefix.clone())
-                .push_bind(record.account.clone())
-                .push_bind(record.transmitter_id)
-                .push_bind(record.message_time.map(|t| t.0))
-                .push_bind(record.data.clone())
-                .push_bind(record.xdata.to_string())
-                .push_bind(vakt_store_sql::journal::events_json(record))
-                .push_bind(record.answer.clone())
-                .push_bind(record.response.clone())
-                .push_bind(record.duplicate_key.clone())
-                .push_bind(receipt.duplicate_of);
-        });
+    let records: Vec<&SignalRecord> = batch.iter().map(|(record, _)| record).collect();
+    for mut insert in
+        vakt_store_sql::journal::inserts::<Sqlite>(&records, receipts, &INSERT_CHUNK_ROWS)
+    {
         insert.build().execute(&mut *transaction).await?;
-        done += chunk;
     }
     transaction.commit().await
 }
