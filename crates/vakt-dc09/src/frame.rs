@@ -315,10 +315,18 @@ impl StreamDecoder {
             },
             body_start: header,
         };
-        // A decimal length (a dialect) is taken only when the hex reading does not fit.
-        if let Some(declared) = declared_decimal.filter(|&d| d != declared_hex) {
-            let hex_fits = buffer.len() > header + declared_hex && ends_at(declared_hex);
-            if declared <= self.body_bytes_max && ends_at(declared) && !hex_fits {
+        // A decimal length (a dialect) is taken when a CR stands where it says the frame
+        // ends. Read as decimal, four digits are never more than read as hex, so that CR
+        // comes first and the choice never waits for bytes that have not arrived; a hex
+        // frame cannot hold a CR inside its body, so it is never misread this way.
+        // Until the bytes that decide it are here, neither reading is chosen.
+        if let Some(declared) =
+            declared_decimal.filter(|&d| d != declared_hex && d <= self.body_bytes_max)
+        {
+            if buffer.len() <= header + declared {
+                return Step::Wait;
+            }
+            if ends_at(declared) {
                 return frame(declared, LengthForm::Decimal);
             }
         }
@@ -338,11 +346,15 @@ impl StreamDecoder {
         if ends_at(declared_hex) {
             return frame(declared_hex, LengthForm::Hex);
         }
+        // The bytes the length field claimed (all here by now), or fewer when another frame
+        // starts inside them: what is kept must not depend on how the bytes arrived.
+        let claimed = header + declared_hex + 1;
         let raw_end = buffer
             .iter()
+            .take(claimed)
             .skip(1)
             .position(|&b| b == b'\n')
-            .map_or(buffer.len(), |p| p + 1);
+            .map_or(claimed, |p| p + 1);
         Step::Reject(
             FrameError::LengthMismatch {
                 declared: declared_hex,

@@ -21,6 +21,7 @@
 pub mod crc;
 pub mod crypto;
 pub mod frame;
+pub mod harness;
 pub mod message;
 pub mod payload;
 pub mod response;
