@@ -27,7 +27,8 @@ impl TransmitterTable {
     }
 
     /// The transmitter for an account as a frame names it. A registered receiver number or
-    /// prefix must match; among several matches the most specific wins. Accounts compare
+    /// prefix must match (a missing prefix matches an account whose dialect allows that);
+    /// among several matches the most specific wins. Accounts compare
     /// without regard to case (hex digits).
     #[must_use]
     pub fn find(
@@ -45,7 +46,10 @@ impl TransmitterTable {
             .iter()
             .filter_map(|t| {
                 let receiver_score = same(&t.spec.receiver, receiver)?;
-                let prefix_score = same(&t.spec.prefix, Some(prefix))?;
+                // A panel whose dialect leaves the prefix out still finds its account.
+                let prefix_score = same(&t.spec.prefix, Some(prefix)).or_else(|| {
+                    (prefix.is_empty() && t.spec.dialect.prefix_optional).then_some(0)
+                })?;
                 Some((receiver_score + prefix_score, t))
             })
             .max_by_key(|(score, _)| *score)

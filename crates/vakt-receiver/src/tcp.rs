@@ -14,11 +14,10 @@ use rand::RngExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 use vakt_dc09::StreamDecoder;
-use vakt_store::{Journal, Receipt, StoreError, Transport};
+use vakt_store::{Committed, Journal, StoreError, Transport};
 
 use crate::{ListenerConfig, Shared};
 
@@ -110,7 +109,7 @@ pub(crate) async fn serve<J: Journal + Clone>(
 }
 
 struct Pending {
-    commit: JoinHandle<Result<Receipt, StoreError>>,
+    commit: Result<Committed, StoreError>,
     response: Vec<u8>,
     decoded_at: Instant,
 }
@@ -143,8 +142,12 @@ async fn connection<J: Journal + Clone>(
     let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(limits.pending_acks_max.max(1));
     let answering = tokio::spawn(async move {
         while let Some(pending) = pending_rx.recv().await {
-            match pending.commit.await {
-                Ok(Ok(receipt)) => {
+            let commit = match pending.commit {
+                Ok(commit) => commit.await,
+                Err(error) => Err(error),
+            };
+            match commit {
+                Ok(receipt) => {
                     // Answer only what the journal holds: the receipt is the commit's proof.
                     assert!(receipt.id > 0, "an answer without a committed journal id");
                     if !pending.response.is_empty()
@@ -155,10 +158,9 @@ async fn connection<J: Journal + Clone>(
                     metrics::histogram!("vakt_ack_seconds")
                         .record(pending.decoded_at.elapsed().as_secs_f64());
                 }
-                Ok(Err(error)) => {
+                Err(error) => {
                     tracing::warn!(%error, %peer, "not answering a frame whose journal commit failed");
                 }
-                Err(error) => tracing::error!(%error, "journal task failed"),
             }
         }
         let _ = writer.shutdown().await;
@@ -190,8 +192,9 @@ async fn connection<J: Journal + Clone>(
                 shared.decide(decoded, &listener, Transport::Tcp, peer, &mut || {
                     rng.random()
                 });
-            let journal = shared.journal.clone();
-            let commit = tokio::spawn(async move { journal.append(record).await });
+            // Queued in the order the frames came, so their journal ids keep that order;
+            // the commit itself runs while this connection reads on.
+            let commit = shared.journal.enqueue(record).await;
             let pending = Pending {
                 commit,
                 response,

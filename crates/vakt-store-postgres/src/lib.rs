@@ -24,7 +24,7 @@ use sqlx::{ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use vakt_core::Clock;
-use vakt_store::{Receipt, SignalRecord, StoreError};
+use vakt_store::{Committed, SignalRecord, StoreError};
 use vakt_store_sql::store::{Backend, BoxFuture, Job};
 use vakt_store_sql::{SqlStore, unavailable};
 
@@ -160,14 +160,16 @@ pub async fn scratch_database(url: &str, name: &str) -> Result<String, StoreErro
 }
 
 impl Backend for PgBackend {
-    fn append(&self, record: SignalRecord) -> BoxFuture<'_, Result<Receipt, StoreError>> {
+    fn enqueue(&self, record: SignalRecord) -> BoxFuture<'_, Result<Committed, StoreError>> {
         Box::pin(async move {
             let (reply, answer) = oneshot::channel();
             self.journal
                 .send((Box::new(record), reply))
                 .await
                 .map_err(|_| StoreError::Closed)?;
-            answer.await.map_err(|_| StoreError::Closed)?
+            let committed: Committed =
+                Box::pin(async move { answer.await.map_err(|_| StoreError::Closed)? });
+            Ok(committed)
         })
     }
 

@@ -14,12 +14,12 @@ use tokio::sync::oneshot;
 use vakt_core::centre::{KeyAction, Step};
 use vakt_core::{Category, Clock, UnixMicros};
 use vakt_store::{
-    Actor, AlarmPoint, AuditEntry, Centre, Customer, Dispatch, DispatchUpdate, EngineChange,
-    GuardCompany, ImportOutcome, IncidentAction, IncidentDetail, IncidentTimes, Journal, KeyEvent,
-    LinkState, NewContact, NewCustomer, NewSite, NewStaff, NewTransmitter, OutboxMessage,
-    PanelUser, QueueItem, Receipt, Registry, SecretRef, SecretState, Session, Shard, ShardLease,
-    SignalFilter, SignalRecord, SiteDetail, SiteSummary, Staff, StoreError, StoredSignal, TestMode,
-    Transmitter,
+    Actor, AlarmPoint, AuditEntry, Centre, Committed, Customer, Dispatch, DispatchUpdate,
+    EngineChange, GuardCompany, ImportOutcome, IncidentAction, IncidentDetail, IncidentTimes,
+    Journal, KeyEvent, LinkState, NewContact, NewCustomer, NewSite, NewStaff, NewTransmitter,
+    OutboxMessage, PanelUser, QueueItem, Registry, SecretRef, SecretState, Session, Shard,
+    ShardLease, SignalFilter, SignalRecord, SiteDetail, SiteSummary, Staff, StoreError,
+    StoredSignal, TestMode, Transmitter,
 };
 
 use crate::{centre, registry, rows};
@@ -31,8 +31,9 @@ pub type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ()
 
 /// What a database backend supplies.
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
-    /// Journals one record; resolves after the commit that holds it.
-    fn append(&self, record: SignalRecord) -> BoxFuture<'_, Result<Receipt, StoreError>>;
+    /// Queues one record for the journal behind those queued before it; what it returns
+    /// resolves after the commit that holds it.
+    fn enqueue(&self, record: SignalRecord) -> BoxFuture<'_, Result<Committed, StoreError>>;
     /// Runs a write job; `Closed` when the backend no longer takes work.
     fn run(&self, job: Job) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Finishes queued writes and stops.
@@ -106,8 +107,8 @@ impl SqlStore {
 }
 
 impl Journal for SqlStore {
-    async fn append(&self, record: SignalRecord) -> Result<Receipt, StoreError> {
-        self.backend.append(record).await
+    async fn enqueue(&self, record: SignalRecord) -> Result<Committed, StoreError> {
+        self.backend.enqueue(record).await
     }
 
     async fn signals(&self, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {

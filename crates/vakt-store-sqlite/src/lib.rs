@@ -21,7 +21,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::Clock;
-use vakt_store::{Receipt, SignalRecord, StoreError};
+use vakt_store::{Committed, SignalRecord, StoreError};
 use vakt_store_sql::SqlStore;
 use vakt_store_sql::store::{Backend, BoxFuture, Job};
 
@@ -208,14 +208,16 @@ pub async fn migrate(options: &SqliteOptions) -> Result<(), StoreError> {
 }
 
 impl Backend for SqliteBackend {
-    fn append(&self, record: SignalRecord) -> BoxFuture<'_, Result<Receipt, StoreError>> {
+    fn enqueue(&self, record: SignalRecord) -> BoxFuture<'_, Result<Committed, StoreError>> {
         Box::pin(async move {
             let (reply, answer) = oneshot::channel();
             self.commands
                 .send(Command::Append(Box::new(record), reply))
                 .await
                 .map_err(|_| StoreError::Closed)?;
-            answer.await.map_err(|_| StoreError::Closed)?
+            let committed: Committed =
+                Box::pin(async move { answer.await.map_err(|_| StoreError::Closed)? });
+            Ok(committed)
         })
     }
 

@@ -57,12 +57,27 @@ pub enum StoreError {
 }
 
 /// The signal journal.
+/// A queued record's commit: resolves with its receipt once the commit has returned.
+pub type Committed =
+    std::pin::Pin<Box<dyn Future<Output = Result<Receipt, StoreError>> + Send + 'static>>;
+
 pub trait Journal: Send + Sync + 'static {
+    /// Queues one record behind every record queued before it and returns once it is
+    /// queued; what it returns resolves once the commit holding the record has returned.
+    /// Records one caller queues one after another get journal ids in that order, so a
+    /// connection can go on reading while its commits run and still keep its frames' order.
+    fn enqueue(
+        &self,
+        record: SignalRecord,
+    ) -> impl Future<Output = Result<Committed, StoreError>> + Send;
+
     /// Appends one record and resolves once the commit holding it has returned.
     fn append(
         &self,
         record: SignalRecord,
-    ) -> impl Future<Output = Result<Receipt, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Receipt, StoreError>> + Send {
+        async move { self.enqueue(record).await?.await }
+    }
 
     /// Lists records matching the filter, newest first (oldest first with `after_id`).
     fn signals(

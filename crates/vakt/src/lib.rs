@@ -197,12 +197,32 @@ fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
+/// Every panel connection is a file descriptor: the soft limit many systems start with
+/// (1,024) would refuse panels long before `connections_max`, so it is raised as far as the
+/// hard limit allows, and a warning says when that is still too low.
+fn raise_file_limit(settings: &Settings) {
+    let wanted = settings.receiver.limits.connections_max as u64 + FILES_RESERVED;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            got,
+            wanted,
+            "the open-file limit is below connections_max; raise the hard limit (LimitNOFILE)"
+        ),
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "could not raise the open-file limit"),
+    }
+}
+
+/// File descriptors kept for what is not a panel: the database, HTTP clients, logs.
+const FILES_RESERVED: u64 = 1_024;
+
 /// Starts Vakt: store, receiver and HTTP server.
 ///
 /// # Errors
 /// When the database cannot be opened or an address cannot be bound.
 pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    raise_file_limit(&settings);
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
     let (store, database) = open_store(&settings, clock.clone()).await?;

@@ -11,5 +11,6 @@ mod crash;
 mod demo;
 mod external;
 mod fleet;
+mod hostile;
 mod receiver;
 mod terminal;
