@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use vakt_core::Clock;
 use vakt_store::{Committed, SignalRecord, StoreError};
-use vakt_store_sql::store::{Backend, BoxFuture, Job};
+use vakt_store_sql::store::{Backend, BoxFuture, Job, JobOutcome};
 use vakt_store_sql::{SqlStore, unavailable};
 
 /// How the PostgreSQL store is set up.
@@ -176,7 +176,10 @@ impl Backend for PgBackend {
     fn run(&self, job: Job) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             let mut connection = self.pool.acquire().await.map_err(unavailable)?;
-            job(&mut connection).await;
+            // A pooled connection the database failed under is closed, not reused.
+            if job(&mut connection).await == JobOutcome::DatabaseFailed {
+                connection.close_on_drop();
+            }
             Ok(())
         })
     }

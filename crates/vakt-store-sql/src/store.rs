@@ -27,7 +27,17 @@ use crate::{centre, registry, rows};
 /// A boxed future, as object-safe traits need.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A write: run on a connection, it sends its own result.
-pub type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, ()> + Send>;
+pub type Job = Box<dyn for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, JobOutcome> + Send>;
+
+/// How a write job ended, as the backend needs to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// Done, or refused for a reason of its own (a conflict, bad input).
+    Done,
+    /// The database failed under it (disk full, I/O): the connection may be left in a state
+    /// the driver does not know of, such as a transaction still open, and is best replaced.
+    DatabaseFailed,
+}
 
 /// What a database backend supplies.
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
@@ -98,7 +108,13 @@ impl SqlStore {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |connection| {
             Box::pin(async move {
-                let _ = reply.send(work(connection).await);
+                let result = work(connection).await;
+                let outcome = match result {
+                    Err(StoreError::Unavailable(_)) => JobOutcome::DatabaseFailed,
+                    _ => JobOutcome::Done,
+                };
+                let _ = reply.send(result);
+                outcome
             })
         });
         self.backend.run(job).await?;

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection};
+use sqlx::{AnyConnection, ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::Clock;
 use vakt_store::{Committed, SignalRecord, StoreError};
@@ -119,20 +119,37 @@ async fn set_pragmas(
     Ok(())
 }
 
-/// Copies the WAL back into the database every `interval` from a reader connection, so the
+/// Copies the WAL back into the database every `interval` on a connection of its own, so the
 /// writer's thread never stops to do it (the writer runs with automatic checkpoints off). A
-/// passive checkpoint never blocks the writer.
-async fn checkpoints(readers: AnyPool, interval: Duration, enabled: bool) {
+/// passive checkpoint never blocks the writer. After a failure (a full disk, say) the
+/// connection is closed and a new one opened for the next try: a failed checkpoint can leave
+/// its connection holding an old snapshot, which must not end up serving reads or holding
+/// locks.
+async fn checkpoints(connect: SqliteConnectOptions, interval: Duration, enabled: bool) {
     if !enabled {
         return;
     }
+    let mut connection: Option<SqliteConnection> = None;
     loop {
         tokio::time::sleep(interval).await;
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&readers)
-            .await
-        {
-            tracing::warn!(%error, "WAL checkpoint failed; will retry");
+        let outcome = match connection.as_mut() {
+            Some(open) => sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut *open)
+                .await
+                .map(drop),
+            None => match connect.connect().await {
+                Ok(open) => {
+                    connection = Some(open);
+                    continue;
+                }
+                Err(error) => Err(error),
+            },
+        };
+        if let Err(error) = outcome {
+            tracing::warn!(%error, "WAL checkpoint failed; will retry on a new connection");
+            if let Some(old) = connection.take() {
+                let _ = old.close().await;
+            }
         }
     }
 }
@@ -174,15 +191,47 @@ pub async fn open(options: SqliteOptions, clock: Arc<dyn Clock>) -> Result<SqlSt
         .map_err(unavailable)?;
     let (commands, queue) = mpsc::channel(options.queue_writes_max.max(1));
     let state = writer::State::load(&mut writer, &options, clock.now()).await?;
+    let reopen = {
+        let journal_options =
+            connect_options(&options).pragma("wal_autocheckpoint", autocheckpoint);
+        let centre_options = any_options(&options)?;
+        let (options, clock) = (options.clone(), clock.clone());
+        writer::Reopen {
+            journal: Box::new(move || {
+                let connect = journal_options.clone();
+                Box::pin(async move { connect.connect().await.map_err(unavailable) })
+            }),
+            centre: Box::new(move || {
+                let connect = centre_options.clone();
+                Box::pin(async move {
+                    let mut connection = AnyConnection::connect_with(&connect)
+                        .await
+                        .map_err(unavailable)?;
+                    set_pragmas(&mut connection, busy_timeout_ms, cache_kib)
+                        .await
+                        .map_err(unavailable)?;
+                    Ok(connection)
+                })
+            }),
+            state: Box::new(move |mut connection| {
+                let (options, now) = (options.clone(), clock.now());
+                Box::pin(async move {
+                    let state = writer::State::load(&mut connection, &options, now).await?;
+                    Ok((connection, state))
+                })
+            }),
+        }
+    };
     let task = tokio::spawn(writer::run(
         writer,
         centre_writer,
         queue,
         state,
         options.batch_signals_max.max(1),
+        reopen,
     ));
     let checkpointer = tokio::spawn(checkpoints(
-        readers.clone(),
+        connect_options(&options),
         Duration::from_millis(options.checkpoint_interval_ms),
         background_checkpoints,
     ));

@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Connection, Row, Sqlite, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
 use vakt_store::{Receipt, SignalRecord, StoreError};
-use vakt_store_sql::store::Job;
+use vakt_store_sql::store::{BoxFuture, Job, JobOutcome};
 
 use crate::{SqliteOptions, unavailable};
 
@@ -115,6 +115,7 @@ pub async fn run(
     mut queue: mpsc::Receiver<Command>,
     mut state: State,
     batch_max: usize,
+    reopen: Reopen,
 ) {
     let mut pending: Option<Command> = None;
     loop {
@@ -138,9 +139,20 @@ pub async fn run(
                         Err(_) => break,
                     }
                 }
-                commit_batch(&mut connection, &mut state, batch).await;
+                if !commit_batch(&mut connection, &mut state, batch).await
+                    && let Some((fresh, fresh_state)) = reopen.journal().await
+                {
+                    let _ = std::mem::replace(&mut connection, fresh).close().await;
+                    state = fresh_state;
+                }
             }
-            Command::Run(job) => job(&mut centre).await,
+            Command::Run(job) => {
+                if job(&mut centre).await == JobOutcome::DatabaseFailed
+                    && let Some(fresh) = reopen.centre().await
+                {
+                    let _ = std::mem::replace(&mut centre, fresh).close().await;
+                }
+            }
             Command::Shutdown(done) => {
                 let _ = centre.close().await;
                 let _ = connection.close().await;
@@ -161,11 +173,12 @@ fn plan(state: &State, batch: &[(SignalRecord, Reply<Receipt>)]) -> Vec<Receipt>
     )
 }
 
+/// Commits one batch and answers each record; `false` when the commit failed.
 async fn commit_batch(
     connection: &mut SqliteConnection,
     state: &mut State,
     batch: Vec<(SignalRecord, Reply<Receipt>)>,
-) {
+) -> bool {
     let started = Instant::now();
     let count = batch.len();
     // Keys older than the window are no longer duplicates of anything.
@@ -187,6 +200,7 @@ async fn commit_batch(
                 }
                 let _ = reply.send(Ok(receipt));
             }
+            true
         }
         Err(error) => {
             tracing::error!(%error, signals = count, "journal commit failed; nothing in this batch is acknowledged");
@@ -194,7 +208,54 @@ async fn commit_batch(
             for (_, reply) in batch {
                 let _ = reply.send(Err(StoreError::Unavailable(error.to_string())));
             }
+            false
         }
+    }
+}
+
+/// A reopened journal connection with the state read back through it.
+pub type Reloaded = Result<(SqliteConnection, State), StoreError>;
+
+/// How the writer replaces a connection the database failed under. A failed write (disk
+/// full, I/O error) can leave SQLite and the driver disagreeing about whether a transaction
+/// is open; such a connection would hold the write lock for good, or keep later "commits"
+/// inside a transaction that never ends. Each connection is replaced after its own failure,
+/// so work the other one committed is never rolled back with it.
+pub struct Reopen {
+    /// Opens the journal's native connection.
+    pub journal:
+        Box<dyn Fn() -> BoxFuture<'static, Result<SqliteConnection, StoreError>> + Send + Sync>,
+    /// Opens the centre's connection.
+    pub centre:
+        Box<dyn Fn() -> BoxFuture<'static, Result<AnyConnection, StoreError>> + Send + Sync>,
+    /// Reads the journal's state back.
+    pub state: Box<dyn Fn(SqliteConnection) -> BoxFuture<'static, Reloaded> + Send + Sync>,
+}
+
+impl std::fmt::Debug for Reopen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reopen")
+    }
+}
+
+impl Reopen {
+    async fn journal(&self) -> Option<(SqliteConnection, State)> {
+        let opened = async { (self.state)((self.journal)().await?).await };
+        opened
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(%error, "reopening the journal's connection failed; keeping the old one");
+            })
+            .ok()
+    }
+
+    async fn centre(&self) -> Option<AnyConnection> {
+        (self.centre)()
+            .await
+            .inspect_err(|error| {
+                tracing::warn!(%error, "reopening the centre's connection failed; keeping the old one");
+            })
+            .ok()
     }
 }
 
