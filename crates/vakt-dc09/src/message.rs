@@ -499,6 +499,12 @@ pub fn open(body: &[u8], header: Header, key: Option<&Key>) -> Result<Message, O
         return Err(OpenError::Garbled);
     }
     if content.timestamp.is_none() {
+        // Without a timestamp there is less to tell a message from the random bytes a wrong
+        // key gives: a panel pads to the next block only (at most 16 bytes) and writes
+        // ASCII, so anything else here is a wrong key, not a missing timestamp.
+        if pad_end > crypto::BLOCK_BYTES || !content.data.is_ascii() {
+            return Err(OpenError::Garbled);
+        }
         return Err(OpenError::MissingTimestamp);
     }
     Ok(Message { header, content })
