@@ -17,6 +17,56 @@ use vakt_dc09::message::{Outgoing, encode};
 use vakt_dc09::{FrameStyle, Key, Timestamp, TokenName};
 use vakt_store::{Registry, Transport};
 
+/// A free port below the kernel's ephemeral range, for a server run as a process on a port
+/// chosen in advance. Ports the kernel hands out for `:0` come from the ephemeral range, so
+/// no other test's server is given this one between two runs of the server that owns it
+/// (which would then answer in its place).
+#[must_use]
+pub fn stable_port() -> u16 {
+    use std::hash::{BuildHasher, RandomState};
+    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
+        .unwrap_or(32_768);
+    let low = 10_000_u16;
+    let span = u64::from(ephemeral_from.saturating_sub(low).max(1));
+    (0_u64..)
+        .map(|attempt| low + u16::try_from(RandomState::new().hash_one(attempt) % span).unwrap())
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port")
+}
+
+/// Runs `vakt --config CONFIG serve` from `binary` as a process of its own (killed when
+/// dropped) and returns once it says it is running.
+pub async fn serve_process(
+    binary: &std::path::Path,
+    config: &std::path::Path,
+    stderr: std::process::Stdio,
+) -> tokio::process::Child {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new(binary)
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("vakt starts");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().expect("its output")).lines();
+    let ready = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.starts_with("Vakt is running") {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(ready.await.unwrap_or(false), "vakt serve did not start");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    child
+}
+
 /// How long a test waits for an answer before it fails.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
+use tokio::process::Child;
 use tokio::sync::Mutex;
 use vakt_dc09::TokenName;
 use vakt_store::{Centre, Journal, Registry, SignalFilter};
@@ -25,14 +25,6 @@ const SHARDS: u32 = 4;
 const API_TOKEN: &str = "cluster-test-token";
 /// Transmitters 1..=8; the even ones fall silent, the odd ones keep sending.
 const TRANSMITTERS: u32 = 8;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Node {
     child: Child,
@@ -58,27 +50,12 @@ fn config(folder: &Path, name: &str, url: &str, dc09: u16, http: u16) -> PathBuf
 }
 
 async fn start(config: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vakt"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.starts_with("Vakt is running") {
-                return true;
-            }
-        }
-        false
-    });
-    assert!(ready.await.unwrap(), "a node did not start");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
+    vakt_testkit::serve_process(
+        env!("CARGO_BIN_EXE_vakt").as_ref(),
+        config,
+        Stdio::inherit(),
+    )
+    .await
 }
 
 /// `GET /api/v1/cluster` on a node.
@@ -184,7 +161,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
     let mut configs = Vec::new();
     let mut addresses = Vec::new();
     for name in ["a", "b", "c"] {
-        let (dc09, http) = (free_port(), free_port());
+        let (dc09, http) = (vakt_testkit::stable_port(), vakt_testkit::stable_port());
         configs.push(config(folder.path(), name, &url, dc09, http));
         addresses.push((
             SocketAddr::from(([127, 0, 0, 1], dc09)),

@@ -24,27 +24,6 @@ use vakt_testkit::{Panel, read_answer};
 /// The accounts the panels report as, each registered with a site of its own.
 const ACCOUNTS: [&str; 2] = ["1234", "5678"];
 
-/// A free port below the kernel's ephemeral range. The server is restarted on it, and in the
-/// moment between two runs a port the kernel hands out for `:0` could be given to another
-/// test's server, whose acknowledgements this test would then count as its own.
-fn free_port() -> u16 {
-    use std::hash::{BuildHasher, RandomState};
-    let ephemeral_from = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
-        .ok()
-        .and_then(|range| range.split_whitespace().next()?.parse::<u16>().ok())
-        .unwrap_or(32_768);
-    let low = 10_000_u16;
-    let span = u64::from(ephemeral_from.saturating_sub(low).max(1));
-    for attempt in 0_u64.. {
-        let pick = RandomState::new().hash_one(attempt) % span;
-        let port = low + u16::try_from(pick).unwrap();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    unreachable!()
-}
-
 /// Writes `vakt.toml` for a server on `port` keeping its data in `data`, and registers the
 /// panels' accounts with `vakt accounts import`.
 fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
@@ -79,27 +58,7 @@ fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
 }
 
 async fn start_server(config: &Path) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vakt"))
-        .arg("--config")
-        .arg(config)
-        .arg("serve")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let ready = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.starts_with("Vakt is running") {
-                return true;
-            }
-        }
-        false
-    });
-    assert!(ready.await.unwrap(), "the server did not start");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    child
+    vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), config, Stdio::null()).await
 }
 
 /// What the panels saw: the zones acknowledged per account, and frames left unanswered.
@@ -292,7 +251,7 @@ async fn killed_and_restarted_again_and_again_while_panels_send() {
     const ROUNDS: usize = 6;
     let folder = tempfile::tempdir().unwrap();
     let data = folder.path().join("data");
-    let port = free_port();
+    let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
     let seen = Arc::new(Seen::default());
     let stop = Arc::new(AtomicBool::new(false));
@@ -386,7 +345,7 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
     };
-    let port = free_port();
+    let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
     let mut server = start_server(&config).await;
     let seen = Arc::new(Seen::default());
@@ -439,7 +398,7 @@ async fn a_locked_database_delays_acknowledgements_and_loses_nothing() {
     const LOCK_S: u64 = 8;
     let folder = tempfile::tempdir().unwrap();
     let data = folder.path().join("data");
-    let port = free_port();
+    let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
     let mut server = start_server(&config).await;
     let seen = Arc::new(Seen::default());
