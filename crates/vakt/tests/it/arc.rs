@@ -732,17 +732,45 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
         .await;
     assert_eq!(answer.status, 404);
     assert!(Role::Guard.may(Permission::GuardWork));
-    // A form without the session's token is refused.
-    let forged = vakt_testkit::request(
-        app.http,
-        "POST",
-        &format!("/incidents/{incident_id}/note"),
-        &operator.cookie,
-        Some(&[("text", "x")]),
-    )
-    .await
-    .unwrap();
-    assert_eq!(forged.status, 403);
+    // Every form refuses a post without the session's form token, or with another's, even
+    // from a role that may use it, and changes nothing.
+    let audited = app.app.store.audit(None, None, 10_000).await.unwrap().len();
+    let mut forged_posts = 0;
+    for route in ROUTES
+        .iter()
+        .filter(|r| r.method == "POST" && !matches!(r.need, Need::Public))
+    {
+        let (_, console) = consoles
+            .iter()
+            .find(|(role, _)| match (route.need, role) {
+                (Need::Permission(p), Some(role)) => role.may(p),
+                (_, role) => role.is_some(),
+            })
+            .unwrap();
+        let path = route.path.replace("{id}", &incident_id);
+        let other_token = &operator.csrf;
+        for token in [None, Some("0000"), Some(other_token.as_str())] {
+            if token == Some(console.csrf.as_str()) {
+                continue;
+            }
+            let mut form = vec![("text", "x"), ("state", "accepted")];
+            if let Some(token) = token {
+                form.push(("csrf", token));
+            }
+            let forged =
+                vakt_testkit::request(app.http, "POST", &path, &console.cookie, Some(&form))
+                    .await
+                    .unwrap();
+            assert_eq!(forged.status, 403, "POST {path} with token {token:?}");
+            forged_posts += 1;
+        }
+    }
+    assert!(forged_posts > 40, "{forged_posts}");
+    assert_eq!(
+        app.app.store.audit(None, None, 10_000).await.unwrap().len(),
+        audited,
+        "a forged post changed something"
+    );
     app.app.shutdown().await;
 }
 

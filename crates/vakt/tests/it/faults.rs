@@ -31,7 +31,7 @@ fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
     std::fs::write(
         &config,
         format!(
-            "data_dir = {data:?}\nlog = \"warn\"\n[http]\nlisten = \"127.0.0.1:0\"\napi_token = \"t\"\n\
+            "data_dir = {data:?}\nlog = \"info\"\n[http]\nlisten = \"127.0.0.1:0\"\napi_token = \"t\"\n\
              [[receiver.listeners]]\nname = \"main\"\naddress = \"127.0.0.1:{port}\"\nprotocols = \"tcp\"\n"
         ),
     )
@@ -57,8 +57,19 @@ fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
     config
 }
 
+/// Starts `vakt serve`; its log goes (appended, across restarts) to `server.log` beside the
+/// configuration, which a failed check prints.
 async fn start_server(config: &Path) -> Child {
-    vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), config, Stdio::null()).await
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(server_log(config))
+        .unwrap();
+    vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), config, log.into()).await
+}
+
+fn server_log(config: &Path) -> PathBuf {
+    config.with_file_name("server.log")
 }
 
 /// What the panels saw: the zones acknowledged per account, and frames left unanswered.
@@ -200,7 +211,12 @@ async fn assert_sound(data: &Path, seen: &Seen) {
         let lost: Vec<&u32> = sent.difference(&journalled).collect();
         assert!(
             lost.is_empty(),
-            "{account}: acknowledged but not journalled: {lost:?}"
+            "{account}: acknowledged but not journalled: {lost:?}\n\
+             journal: {} rows, ids {:?}..{:?}\nserver log:\n{}",
+            rows.len(),
+            rows.first().map(|r| r.id),
+            rows.last().map(|r| r.id),
+            std::fs::read_to_string(data.with_file_name("server.log")).unwrap_or_default()
         );
     }
     // The engine handles each new alarm once, on the site's one incident.
