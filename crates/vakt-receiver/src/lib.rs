@@ -184,6 +184,18 @@ impl<J> Shared<J> {
         };
         let outcome = process::process(decoded, arrival, &self.table.current(), &self.config, pad);
         let record = outcome.record;
+        // Never the frame's bytes: an encrypted frame's plaintext is for the journal only.
+        tracing::debug!(
+            %peer,
+            listener = %listener.name,
+            token = record.token.as_deref().unwrap_or("-"),
+            account = record.account.as_deref().unwrap_or("-"),
+            sequence = record.sequence.as_deref().unwrap_or("-"),
+            verdict = record.verdict.as_str(),
+            detail = record.detail.as_deref().unwrap_or(""),
+            answer = %record.answer,
+            "frame"
+        );
         let token = record.token.clone().unwrap_or_else(|| "none".to_owned());
         metrics::counter!("vakt_frames_total", "token" => token, "verdict" => record.verdict.as_str())
             .increment(1);

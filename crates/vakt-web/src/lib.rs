@@ -354,7 +354,17 @@ pub fn router<S: Store>(state: Arc<WebState<S>>) -> Router {
         })
         .layer(axum::extract::DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// Logs each request's method, path and status at debug level: never its query, headers,
+/// cookies or body, which can carry tokens and passwords.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    let response = next.run(request).await;
+    tracing::debug!(%method, path, status = response.status().as_u16(), "http");
+    response
 }
 
 /// Headers every response carries: no framing, no sniffing, scripts only from Vakt itself.

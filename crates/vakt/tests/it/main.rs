@@ -13,4 +13,5 @@ mod faults;
 mod fleet;
 mod hostile;
 mod receiver;
+mod security;
 mod terminal;

