@@ -21,6 +21,8 @@ use vakt_store::{Registry, Transport};
 
 use crate::settings::Settings;
 
+pub mod compare;
+
 /// The AES-256 key the benchmark's encrypted transmitters use.
 const BENCH_KEY: &str = "vakt-benchmark-key-0123456789abc";
 
@@ -82,6 +84,11 @@ const TICKS_PER_SECOND: f64 = 100.0;
 
 /// CPU seconds used so far by the server's threads (its runtime and SQLite's worker).
 fn server_cpu_seconds() -> f64 {
+    threads_cpu_seconds(&[SERVER_THREAD, "sqlx-sqlite"])
+}
+
+/// CPU seconds used so far by this process's threads whose names start with one of `names`.
+fn threads_cpu_seconds(names: &[&str]) -> f64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0.0;
     };
@@ -94,20 +101,34 @@ fn server_cpu_seconds() -> f64 {
             continue;
         };
         let name = head.split_once(" (").map_or("", |(_, n)| n);
-        if !(name.starts_with(SERVER_THREAD) || name.starts_with("sqlx-sqlite")) {
+        if !names.iter().any(|n| name.starts_with(n)) {
             continue;
         }
-        // After the name: state is field 3; utime and stime are fields 14 and 15.
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let time = |i: usize| {
-            fields
-                .get(i)
-                .and_then(|f| f.parse::<u64>().ok())
-                .unwrap_or(0)
-        };
-        ticks += time(11) + time(12);
+        ticks += stat_ticks(rest);
     }
     ticks as f64 / TICKS_PER_SECOND
+}
+
+/// CPU seconds used so far by process `pid` (all its threads).
+fn process_cpu_seconds(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.split_once(") ").map(|(_, rest)| stat_ticks(rest)))
+        .unwrap_or(0) as f64
+        / TICKS_PER_SECOND
+}
+
+/// User and system ticks from what follows the name in a `/proc/.../stat` line: state is
+/// field 3, utime and stime are fields 14 and 15.
+fn stat_ticks(rest: &str) -> u64 {
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let time = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    time(11) + time(12)
 }
 
 fn percentile(sorted: &[u32], fraction: f64) -> f64 {
@@ -314,17 +335,7 @@ async fn run_scenario(
 /// When the server cannot be started.
 pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
     let folder = tempfile::tempdir().context("a temporary folder for the benchmark's database")?;
-    let mut settings = Settings {
-        data_dir: folder.path().to_path_buf(),
-        ..Settings::default()
-    };
-    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
-    if let Some(listener) = settings.receiver.listeners.first_mut() {
-        listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
-        listener.protocols = vakt_receiver::Protocols::Tcp;
-    }
-    settings.receiver.limits.connections_max = 20_000;
-    settings.receiver.limits.connections_per_peer_max = 20_000;
+    let mut settings = bench_settings(folder.path());
     if let Some(server) = &options.postgres {
         settings.database_url =
             vakt_store_postgres::scratch_database(server, "vakt_bench_receiver").await?;
@@ -338,32 +349,8 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
         .chain([options.per_frame_clients, 100])
         .max()
         .unwrap_or(1);
-    // The server gets its own thread and runtime, as if it were another process.
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = std::thread::spawn(move || -> anyhow::Result<()> {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name(SERVER_THREAD)
-            .build()?;
-        runtime.block_on(async move {
-            let started = start_server(settings, most).await;
-            match started {
-                Ok((app, address)) => {
-                    let _ = ready_tx.send(Ok(address));
-                    let _ = stop_rx.await;
-                    app.shutdown().await;
-                }
-                Err(error) => {
-                    let _ = ready_tx.send(Err(error));
-                }
-            }
-            anyhow::Ok(())
-        })
-    });
-    let address = ready_rx
-        .recv()
-        .context("the benchmark server did not start")??;
+    let server = VaktThread::start(settings, most)?;
+    let address = server.address;
     let mut scenarios = Vec::new();
     for &connections in &options.connections {
         scenarios.push((
@@ -417,10 +404,7 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
             rows.push(row);
         }
     }
-    let _ = stop_tx.send(());
-    server
-        .join()
-        .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;
+    server.stop()?;
     let table = markdown(&rows, &options);
     {
         use std::io::Write;
@@ -431,6 +415,72 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
         std::fs::write(path, &table).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// Settings for a benchmark server keeping its data in `folder`, on loopback ports of the
+/// kernel's choosing, with room for every benchmark connection.
+fn bench_settings(folder: &std::path::Path) -> Settings {
+    let mut settings = Settings {
+        data_dir: folder.to_path_buf(),
+        ..Settings::default()
+    };
+    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
+    if let Some(listener) = settings.receiver.listeners.first_mut() {
+        listener.address = SocketAddr::from(([127, 0, 0, 1], 0));
+        listener.protocols = vakt_receiver::Protocols::Tcp;
+    }
+    settings.receiver.limits.connections_max = 20_000;
+    settings.receiver.limits.connections_per_peer_max = 20_000;
+    settings
+}
+
+/// Vakt on a thread and runtime of its own (threads named [`SERVER_THREAD`]), as if it were
+/// another process, with `most` plain and `most` encrypted benchmark transmitters.
+struct VaktThread {
+    address: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<anyhow::Result<()>>,
+}
+
+impl VaktThread {
+    fn start(settings: Settings, most: usize) -> anyhow::Result<VaktThread> {
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || -> anyhow::Result<()> {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name(SERVER_THREAD)
+                .build()?;
+            runtime.block_on(async move {
+                match start_server(settings, most).await {
+                    Ok((app, address)) => {
+                        let _ = ready_tx.send(Ok(address));
+                        let _ = stop_rx.await;
+                        app.shutdown().await;
+                    }
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                    }
+                }
+                anyhow::Ok(())
+            })
+        });
+        let address = ready_rx
+            .recv()
+            .context("the benchmark server did not start")??;
+        Ok(VaktThread {
+            address,
+            stop,
+            thread,
+        })
+    }
+
+    fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the server thread panicked"))?
+    }
 }
 
 fn markdown(rows: &[Row], options: &ReceiverBench) -> String {

@@ -153,6 +153,8 @@ enum BenchCommand {
     Receiver(vakt::bench::ReceiverBench),
     /// Journal appends per second with no network in the way.
     Journal(vakt::bench::JournalBench),
+    /// The receiver beside a raw baseline and another DC-09 receiver, in one run.
+    Compare(vakt::bench::compare::CompareBench),
 }
 
 fn main() -> ExitCode {
@@ -410,6 +412,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: BenchCommand::Journal(options),
         } => {
             vakt::bench::journal(options).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::Compare(options),
+        } => {
+            vakt::bench::compare::compare(options).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
