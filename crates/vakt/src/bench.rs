@@ -22,6 +22,7 @@ use vakt_store::{Registry, Transport};
 use crate::settings::Settings;
 
 pub mod compare;
+pub mod supervision;
 
 /// The AES-256 key the benchmark's encrypted transmitters use.
 const BENCH_KEY: &str = "vakt-benchmark-key-0123456789abc";

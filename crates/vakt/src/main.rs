@@ -155,6 +155,8 @@ enum BenchCommand {
     Journal(vakt::bench::JournalBench),
     /// The receiver beside a raw baseline and another DC-09 receiver, in one run.
     Compare(vakt::bench::compare::CompareBench),
+    /// Supervision of many transmitters: memory and how late a missed heartbeat is raised.
+    Supervision(vakt::bench::supervision::SupervisionBench),
 }
 
 fn main() -> ExitCode {
@@ -418,6 +420,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: BenchCommand::Compare(options),
         } => {
             vakt::bench::compare::compare(options).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::Supervision(options),
+        } => {
+            vakt::bench::supervision::supervision(&options)?;
             Ok(ExitCode::SUCCESS)
         }
     }
