@@ -20,12 +20,13 @@ say "prerequisites"
 command -v cargo >/dev/null || { echo "cargo is required (rustup)"; exit 1; }
 command -v python3 >/dev/null || apt_install python3
 python3 -m venv --help >/dev/null 2>&1 || apt_install python3-venv
-# The DC-09 transmitter from PyPI that the integration tests talk to.
+# From PyPI for the integration tests: a DC-09 transmitter they talk to, and the
+# property-based tester they run against the JSON API's OpenAPI document.
 peer=target/peer-venv
-if ! "$peer/bin/python" -c 'import my_dc09_spt' >/dev/null 2>&1; then
+if ! "$peer/bin/python" -c 'import my_dc09_spt, schemathesis' >/dev/null 2>&1; then
   rm -rf "$peer"
   python3 -m venv "$peer"
-  "$peer/bin/pip" install -q --disable-pip-version-check my-dc09-spt==0.2.2
+  "$peer/bin/pip" install -q --disable-pip-version-check my-dc09-spt==0.2.2 schemathesis==4.32.5
 fi
 
 # The terminal test drives `vakt panel` through tmux.

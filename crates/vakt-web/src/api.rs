@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
@@ -20,7 +20,7 @@ use vakt_store::forms::{
     UserForm,
 };
 
-use crate::{ApiError, Store, WebState, authorize};
+use crate::{ApiError, ApiPath, Store, WebState, authorize};
 
 type Shared<S> = State<Arc<WebState<S>>>;
 type Answer = Result<Response, ApiError>;
@@ -122,7 +122,11 @@ async fn create_site<S: Store>(
     Ok(created(st.store.save_site(None, site, &api_actor()).await?))
 }
 
-async fn site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path<i64>) -> Answer {
+async fn site<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<i64>,
+) -> Answer {
     authorize(&st, &headers)?;
     Ok(Json(st.store.site(id).await?).into_response())
 }
@@ -130,7 +134,7 @@ async fn site<S: Store>(State(st): Shared<S>, headers: HeaderMap, Path(id): Path
 async fn points<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<PointForm>>, JsonRejection>,
 ) -> Answer {
     authorize(&st, &headers)?;
@@ -142,7 +146,7 @@ async fn points<S: Store>(
 async fn users<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<UserForm>>, JsonRejection>,
 ) -> Answer {
     authorize(&st, &headers)?;
@@ -154,7 +158,7 @@ async fn users<S: Store>(
 async fn contacts<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<ContactForm>>, JsonRejection>,
 ) -> Answer {
     authorize(&st, &headers)?;
@@ -175,7 +179,7 @@ struct StepInput {
 async fn instruction<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path((id, category)): Path<(i64, String)>,
+    ApiPath((id, category)): ApiPath<(i64, String)>,
     input: Result<Json<Vec<StepInput>>, JsonRejection>,
 ) -> Answer {
     authorize(&st, &headers)?;
@@ -205,7 +209,7 @@ struct SiteRef {
 async fn attach<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     input: Result<Json<SiteRef>, JsonRejection>,
 ) -> Answer {
     authorize(&st, &headers)?;
@@ -257,7 +261,7 @@ async fn incidents<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer
 async fn incident<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Answer {
     authorize(&st, &headers)?;
     Ok(Json(st.store.incident(id).await?).into_response())

@@ -13,7 +13,7 @@ pub mod panel_link;
 
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -395,6 +395,32 @@ pub(crate) fn constant_time_equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// A path parameter of the JSON API: one that does not parse (`/api/v1/sites/abc`) gets the
+/// API's JSON error with 400, not the framework's plain-text answer.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::bad_request(
+                format!("Bad path: {}", rejection.body_text()),
+                format!("Felaktig sökväg: {}", rejection.body_text()),
+            )),
+        }
+    }
+}
+
 pub(crate) fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
@@ -573,7 +599,7 @@ async fn import_transmitters<S: Store>(
 async fn delete_transmitter<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
     state.store.delete_transmitter(id).await?;

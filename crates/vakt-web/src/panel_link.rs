@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -317,9 +317,11 @@ pub async fn api_panels<S: Store>(
     Ok(Json(st.links.all()))
 }
 
-fn not_connected() -> ApiError {
+/// No panel of the site is connected: 404 when asking for the link, 409 for a command (the
+/// site is there; its state does not allow the command now).
+fn not_connected_with(status: StatusCode) -> ApiError {
     ApiError::new(
-        StatusCode::NOT_FOUND,
+        status,
         "panel_not_connected",
         "The site's panel is not connected.",
         "Objektets centralapparat är inte ansluten.",
@@ -330,13 +332,13 @@ fn not_connected() -> ApiError {
 pub async fn api_site_panel<S: Store>(
     State(st): State<Arc<WebState<S>>>,
     headers: HeaderMap,
-    Path(site_id): Path<i64>,
+    crate::ApiPath(site_id): crate::ApiPath<i64>,
 ) -> Result<Json<LinkView>, ApiError> {
     authorize(&st, &headers)?;
     st.links
         .for_site(site_id)
         .map(Json)
-        .ok_or_else(not_connected)
+        .ok_or_else(|| not_connected_with(StatusCode::NOT_FOUND))
 }
 
 /// `POST /api/v1/sites/{id}/panel`: a command for the site's panel; the answer carries the
@@ -344,7 +346,7 @@ pub async fn api_site_panel<S: Store>(
 pub async fn api_command<S: Store>(
     State(st): State<Arc<WebState<S>>>,
     headers: HeaderMap,
-    Path(site_id): Path<i64>,
+    crate::ApiPath(site_id): crate::ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     authorize(&st, &headers)?;
@@ -355,7 +357,7 @@ pub async fn api_command<S: Store>(
         )
     })?;
     match st.links.command(site_id, command).await {
-        Err(LinkError::NotConnected) => Err(not_connected()),
+        Err(LinkError::NotConnected) => Err(not_connected_with(StatusCode::CONFLICT)),
         Err(LinkError::NoAnswer) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "panel_no_answer",

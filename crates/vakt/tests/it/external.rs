@@ -11,7 +11,7 @@ use vakt_core::SystemClock;
 use vakt_store::{Journal, SignalFilter, Verdict};
 use vakt_testkit::{spawn_app, transmitter};
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     if let Some(path) = std::env::var_os("VAKT_TEST_PYTHON") {
         return PathBuf::from(path);
     }

@@ -259,3 +259,57 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
         }
     }
 }
+
+/// The JSON API against `docs/openapi.yaml` under schemathesis (from PyPI): every operation
+/// with generated valid and invalid input, in a fixed seed. Each answer must have a
+/// documented status, content type and shape; invalid input must be refused; no call may
+/// get a server error or pass without the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_holds_to_its_openapi_document_under_a_property_based_tester() {
+    let app = vakt_testkit::spawn_app().await;
+    app.register(vec![vakt_testkit::transmitter("1234", None)])
+        .await;
+    let answer = tcp_exchange(
+        app.tcp,
+        &Panel::new("1234").frame(TokenName::SiaDcs, 1, "#1234|Nri1/BA4"),
+    )
+    .await
+    .unwrap();
+    assert!(answer.windows(5).any(|w| w == b"\"ACK\""));
+    let tester = crate::external::python().with_file_name("schemathesis");
+    let document = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/openapi.yaml");
+    let scratch = tempfile::tempdir().unwrap();
+    let output = tokio::process::Command::new(&tester)
+        .current_dir(scratch.path())
+        .arg("run")
+        .arg(&document)
+        .args(["--url", &format!("http://{}", app.http)])
+        .args(["--header", "Authorization: Bearer test-token"])
+        .args(["--exclude-checks", "positive_data_acceptance"])
+        .args([
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261122",
+            "--workers",
+            "1",
+        ])
+        .output()
+        .await
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", tester.display()));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the API does not hold to its OpenAPI document:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(report.contains("passed"), "{report}");
+    println!(
+        "{}",
+        report
+            .lines()
+            .filter(|l| l.contains(" generated, "))
+            .collect::<String>()
+    );
+    app.app.shutdown().await;
+}
