@@ -12,7 +12,10 @@ export const TOKEN = 'e2e-token';
 const BINARY = process.env.VAKT_BINARY ?? new URL('../target/debug/vakt', import.meta.url).pathname;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
-export async function startVakt() {
+// `options` lets a benchmark run the release build with the default pacing:
+// { binary, enginePollMs, registryPollMs } (the tests' defaults poll every 50 ms).
+export async function startVakt(options = {}) {
+  const binary = options.binary ?? BINARY;
   const folder = mkdtempSync(join(tmpdir(), 'vakt-e2e-'));
   const config = join(folder, 'vakt.toml');
   writeFileSync(config, `
@@ -22,7 +25,7 @@ log = "warn"
 listen = "127.0.0.1:0"
 api_token = "${TOKEN}"
 [receiver]
-registry_poll_ms = 50
+registry_poll_ms = ${options.registryPollMs ?? 50}
 [[receiver.listeners]]
 name = "main"
 address = "127.0.0.1:0"
@@ -32,10 +35,10 @@ unknown_account = "ack"
 hash_memory_kib = 64
 hash_iterations = 1
 [engine]
-poll_ms = 50
+poll_ms = ${options.enginePollMs ?? 50}
 supervision_grace_s = 3600
 `);
-  const child = spawn(BINARY, ['--config', config, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, ['--config', config, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stderr.on('data', (d) => { output += d; });
   const addresses = await new Promise((resolve, reject) => {
