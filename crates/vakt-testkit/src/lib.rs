@@ -37,13 +37,23 @@ pub fn stable_port() -> u16 {
 }
 
 /// Runs `vakt --config CONFIG serve` from `binary` as a process of its own (killed when
-/// dropped) and returns once it says it is running.
+/// dropped) and returns once it says it is running. Its log is appended to `log` when given
+/// (and shown if it does not start), or goes to this process's standard error.
 pub async fn serve_process(
     binary: &std::path::Path,
     config: &std::path::Path,
-    stderr: std::process::Stdio,
+    log: Option<&std::path::Path>,
 ) -> tokio::process::Child {
     use tokio::io::AsyncBufReadExt;
+    let stderr = match log {
+        Some(path) => std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .expect("the server's log file")
+            .into(),
+        None => std::process::Stdio::inherit(),
+    };
     let mut child = tokio::process::Command::new(binary)
         .arg("--config")
         .arg(config)
@@ -62,7 +72,12 @@ pub async fn serve_process(
         }
         false
     });
-    assert!(ready.await.unwrap_or(false), "vakt serve did not start");
+    assert!(
+        ready.await.unwrap_or(false),
+        "vakt serve did not start: {}",
+        log.and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default()
+    );
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     child
 }

@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -50,12 +49,7 @@ fn config(folder: &Path, name: &str, url: &str, dc09: u16, http: u16) -> PathBuf
 }
 
 async fn start(config: &Path) -> Child {
-    vakt_testkit::serve_process(
-        env!("CARGO_BIN_EXE_vakt").as_ref(),
-        config,
-        Stdio::inherit(),
-    )
-    .await
+    vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), config, None).await
 }
 
 /// `GET /api/v1/cluster` on a node.

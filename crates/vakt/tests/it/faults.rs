@@ -27,12 +27,18 @@ const ACCOUNTS: [&str; 2] = ["1234", "5678"];
 /// Writes `vakt.toml` for a server on `port` keeping its data in `data`, and registers the
 /// panels' accounts with `vakt accounts import`.
 fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
+    prepare_with(folder, data, port, "")
+}
+
+/// As [`prepare`], with the store on PostgreSQL at `database_url` (SQLite when empty).
+fn prepare_with(folder: &Path, data: &Path, port: u16, database_url: &str) -> PathBuf {
     let config = folder.join("vakt.toml");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {data:?}\nlog = \"info\"\n[http]\nlisten = \"127.0.0.1:0\"\napi_token = \"t\"\n\
-             [[receiver.listeners]]\nname = \"main\"\naddress = \"127.0.0.1:{port}\"\nprotocols = \"tcp\"\n"
+            "data_dir = {data:?}\ndatabase_url = {database_url:?}\nlog = \"info\"\n[http]\nlisten = \"127.0.0.1:0\"\napi_token = \"t\"\n\
+             [[receiver.listeners]]\nname = \"main\"\naddress = \"127.0.0.1:{port}\"\nprotocols = \"tcp\"\n\
+             [security]\nsecret_key = \"the fault tests' secret\"\n"
         ),
     )
     .unwrap();
@@ -60,12 +66,12 @@ fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
 /// Starts `vakt serve`; its log goes (appended, across restarts) to `server.log` beside the
 /// configuration, which a failed check prints.
 async fn start_server(config: &Path) -> Child {
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(server_log(config))
-        .unwrap();
-    vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), config, log.into()).await
+    vakt_testkit::serve_process(
+        env!("CARGO_BIN_EXE_vakt").as_ref(),
+        config,
+        Some(&server_log(config)),
+    )
+    .await
 }
 
 fn server_log(config: &Path) -> PathBuf {
@@ -173,8 +179,14 @@ async fn within(seconds: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
 /// - every alarm journalled as new is an event of exactly one incident, and each site has
 ///   exactly one incident (they were all burglaries on a site whose incident stayed open).
 async fn assert_sound(data: &Path, seen: &Seen) {
+    assert_sound_with(data, "", seen).await;
+}
+
+/// As [`assert_sound`], with the store on PostgreSQL at `database_url` (SQLite when empty).
+async fn assert_sound_with(data: &Path, database_url: &str, seen: &Seen) {
     let mut settings = Settings {
         data_dir: data.to_path_buf(),
+        database_url: database_url.to_owned(),
         ..Settings::default()
     };
     settings.security.hash_memory_kib = 64;
@@ -464,4 +476,107 @@ async fn a_locked_database_delays_acknowledgements_and_loses_nothing() {
     assert_sound(&data, &seen).await;
     terminate(&server);
     server.wait().await.unwrap();
+}
+
+/// A TCP proxy in front of PostgreSQL that can be cut: every connection through it is
+/// dropped and new ones are closed at once, as when the database's host or the network
+/// goes away, until it is restored.
+struct Proxy {
+    address: std::net::SocketAddr,
+    open: tokio::sync::watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Proxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (open, _) = tokio::sync::watch::channel(true);
+        let watch = open.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let mut state = watch.subscribe();
+                if !*state.borrow_and_update() {
+                    continue; // dropped: closed at once
+                }
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = state.wait_for(|open| !*open) => {}
+                    }
+                });
+            }
+        });
+        Proxy { address, open }
+    }
+
+    fn cut(&self) {
+        self.open.send_replace(false);
+    }
+
+    fn restore(&self) {
+        self.open.send_replace(true);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_stops_acknowledgements_until_it_returns() {
+    const CUT_S: u64 = 6;
+    let Ok(server_url) = std::env::var("TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must give TEST_DATABASE_URL"
+        );
+        eprintln!("no TEST_DATABASE_URL: the PostgreSQL fault test is skipped");
+        return;
+    };
+    let url = vakt_store_postgres::scratch_database(&server_url, "vakt_faults_test")
+        .await
+        .unwrap();
+    // postgres://user:password@host:port/database: the proxy stands in for host:port.
+    let (head, rest) = url.split_once('@').unwrap();
+    let (upstream, tail) = rest.split_once('/').unwrap();
+    let proxy = Proxy::start(upstream.to_owned()).await;
+    let proxied = format!("{head}@{}/{tail}", proxy.address);
+
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data");
+    let port = vakt_testkit::stable_port();
+    let config = prepare_with(folder.path(), &data, port, &proxied);
+    let mut server = start_server(&config).await;
+    let seen = Arc::new(Seen::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let panels = spawn_panels(port, 0, &seen, &stop);
+    assert!(within(20, async || seen.acked_count().await > 20).await);
+
+    proxy.cut();
+    // A commit already answered by the database when the cut came may still be acknowledged.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let settled = seen.acked_count().await;
+    tokio::time::sleep(Duration::from_secs(CUT_S - 1)).await;
+    let during = seen.acked_count().await;
+    assert_eq!(
+        during, settled,
+        "signals were acknowledged while the database was unreachable"
+    );
+    proxy.restore();
+    assert!(
+        within(60, async || seen.acked_count().await > during + 20).await,
+        "acknowledgements did not resume after the database came back"
+    );
+    assert!(server.try_wait().unwrap().is_none(), "the server stopped");
+    stop.store(true, Ordering::Relaxed);
+    for panel in panels {
+        panel.await.unwrap();
+    }
+    assert_sound_with(&data, &url, &seen).await;
+    terminate(&server);
+    server.wait().await.unwrap();
+    println!(
+        "database cut for {CUT_S} s after {settled} acknowledged; {} in all, all journalled, each handled once",
+        seen.acked_count().await
+    );
 }

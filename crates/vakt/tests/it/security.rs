@@ -89,9 +89,12 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
     let (http_port, dc09_port) = two_ports();
     let config = configure(folder.path(), "trace", http_port, dc09_port);
     let log_path = folder.path().join("server.log");
-    let log = std::fs::File::create(&log_path).unwrap();
-    let mut server =
-        vakt_testkit::serve_process(env!("CARGO_BIN_EXE_vakt").as_ref(), &config, log.into()).await;
+    let mut server = vakt_testkit::serve_process(
+        env!("CARGO_BIN_EXE_vakt").as_ref(),
+        &config,
+        Some(&log_path),
+    )
+    .await;
     let address: SocketAddr = ([127, 0, 0, 1], http_port).into();
 
     // The registry, over the API: a site with a contact's password, a transmitter with a
