@@ -395,6 +395,31 @@ pub async fn http(
     Ok((status, json))
 }
 
+/// Calls the JSON API with `token` and returns the answer's JSON (`Null` when empty).
+///
+/// # Panics
+/// When the call fails or does not succeed (2xx).
+pub async fn api_call(
+    address: SocketAddr,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: &serde_json::Value,
+) -> serde_json::Value {
+    let (status, text) = http(address, method, path, Some(token), Some(&body.to_string()))
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+    assert!(
+        (200..300).contains(&status),
+        "{method} {path}: {status} {text}"
+    );
+    if text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        json(&text)
+    }
+}
+
 /// Parses an HTTP body as JSON.
 ///
 /// # Panics

@@ -317,8 +317,8 @@ pub async fn api_panels<S: Store>(
     Ok(Json(st.links.all()))
 }
 
-/// No panel of the site is connected: 404 when asking for the link, 409 for a command (the
-/// site is there; its state does not allow the command now).
+/// No panel of the site is connected: 404 when asking for the link, 409 for a command to a
+/// site that exists (its state does not allow the command now).
 fn not_connected_with(status: StatusCode) -> ApiError {
     ApiError::new(
         status,
@@ -357,7 +357,11 @@ pub async fn api_command<S: Store>(
         )
     })?;
     match st.links.command(site_id, command).await {
-        Err(LinkError::NotConnected) => Err(not_connected_with(StatusCode::CONFLICT)),
+        Err(LinkError::NotConnected) => {
+            // No such site is 404; a site whose panel is away is a conflict with its state.
+            st.store.site(site_id).await?;
+            Err(not_connected_with(StatusCode::CONFLICT))
+        }
         Err(LinkError::NoAnswer) => Err(ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             "panel_no_answer",

@@ -30,18 +30,7 @@ async fn api(
     path: &str,
     body: serde_json::Value,
 ) -> serde_json::Value {
-    let (status, text) = http(app.http, method, path, TOKEN, Some(&body.to_string()))
-        .await
-        .unwrap();
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {text}"
-    );
-    if text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        json(&text)
-    }
+    vakt_testkit::api_call(app.http, "test-token", method, path, &body).await
 }
 
 /// A customer with a phone, a site with points, users and contacts, transmitter 1234 on it,

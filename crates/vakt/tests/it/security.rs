@@ -49,24 +49,7 @@ async fn api(
     path: &str,
     body: &serde_json::Value,
 ) -> serde_json::Value {
-    let (status, text) = http(
-        address,
-        method,
-        path,
-        Some(API_TOKEN),
-        Some(&body.to_string()),
-    )
-    .await
-    .unwrap();
-    assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {text}"
-    );
-    if text.is_empty() {
-        serde_json::Value::Null
-    } else {
-        json(&text)
-    }
+    vakt_testkit::api_call(address, API_TOKEN, method, path, body).await
 }
 
 /// The forms a secret can take in a log line: as given, URL-encoded, in either case.
