@@ -408,7 +408,9 @@ pub async fn run<S>(
                 false
             }
         };
-        if full {
+        // A full batch means more is waiting: read on at once, unless shutting down (a
+        // backlog must not hold up a graceful stop; the cursor is committed with each batch).
+        if full && !shutdown.is_cancelled() {
             continue;
         }
         tokio::select! {

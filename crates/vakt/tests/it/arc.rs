@@ -1040,3 +1040,76 @@ async fn keys_keep_a_custody_log_and_the_revoking_code_is_checked_not_shown() {
     );
     app.app.shutdown().await;
 }
+
+/// A graceful stop (an upgrade, say) does not wait for the engine to clear a backlog: it
+/// stops after the batch in hand, whose cursor is committed with it, and the next start
+/// carries on from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_does_not_wait_for_the_engine_to_clear_a_backlog() {
+    use vakt_store::{Journal, Registry, Shard, SignalFilter};
+    const BACKLOG: u16 = 9_999;
+    let app = spawn_app_with(settings(|_| {})).await;
+    seed(&app, 86_400).await;
+    let transmitter = app.app.store.transmitters().await.unwrap()[0].id;
+    let (settings, folder) = app.stop().await;
+    // Alarms journalled while no engine runs: a backlog of many batches.
+    {
+        let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
+            .await
+            .unwrap();
+        let mut commits = Vec::new();
+        for sequence in 1..=BACKLOG {
+            let data = format!("#1234|Nri1/BA{}", sequence % 8 + 1);
+            let record = vakt_store::SignalRecord {
+                received_at: vakt_core::Clock::now(&vakt_core::SystemClock),
+                transport: vakt_store::Transport::Tcp,
+                listener: "main".into(),
+                peer: "127.0.0.1:40000".into(),
+                raw: data.clone().into_bytes(),
+                verdict: vakt_store::Verdict::Accepted,
+                detail: None,
+                token: Some("SIA-DCS".into()),
+                encrypted: false,
+                sequence: Some(format!("{sequence:04}")),
+                receiver: None,
+                prefix: Some("0".into()),
+                account: Some("1234".into()),
+                transmitter_id: Some(transmitter),
+                message_time: None,
+                events: vakt_dc09::payload::parse_sia(data.as_bytes()).events,
+                duplicate_key: Some(format!("backlog {sequence}")),
+                data: Some(data.into_bytes()),
+                xdata: serde_json::Value::Array(Vec::new()),
+                answer: "ack".into(),
+                response: Vec::new(),
+            };
+            commits.push(store.enqueue(record).await.unwrap());
+        }
+        for commit in commits {
+            commit.await.unwrap();
+        }
+        store.close().await;
+    }
+    let app = vakt_testkit::start(settings.clone(), folder).await;
+    app.app.shutdown().await;
+    let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
+        .await
+        .unwrap();
+    let last = store
+        .signals(&SignalFilter {
+            limit: 1,
+            ..SignalFilter::default()
+        })
+        .await
+        .unwrap()[0]
+        .id;
+    let cursor = store
+        .engine_cursor(Shard { index: 0, count: 1 })
+        .await
+        .unwrap();
+    assert!(
+        cursor < last,
+        "the stop waited until the engine had handled all {last} signals (cursor {cursor})"
+    );
+    store.close().await;
+}
