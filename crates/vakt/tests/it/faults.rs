@@ -160,6 +160,47 @@ fn spawn_panels(
         .collect()
 }
 
+/// A server with the panels sending to it.
+struct Sending {
+    server: Child,
+    seen: Arc<Seen>,
+    stop: Arc<AtomicBool>,
+    panels: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Sending {
+    /// Starts the server of `config` and the panels (each message padded with `text`
+    /// bytes), and waits until the panels are being acknowledged.
+    async fn start(config: &Path, port: u16, text: usize) -> Sending {
+        let server = start_server(config).await;
+        let seen = Arc::new(Seen::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let panels = spawn_panels(port, text, &seen, &stop);
+        assert!(
+            within(20, async || seen.acked_count().await > 20).await,
+            "the panels got nothing through"
+        );
+        Sending {
+            server,
+            seen,
+            stop,
+            panels,
+        }
+    }
+
+    /// Stops the panels, checks the promises (see [`assert_sound`]) while the server still
+    /// runs, so the engine can finish, and then stops the server.
+    async fn finish(mut self, data: &Path, database_url: &str) {
+        self.stop.store(true, Ordering::Relaxed);
+        for panel in self.panels {
+            panel.await.unwrap();
+        }
+        assert_sound(data, database_url, &self.seen).await;
+        terminate(&self.server);
+        self.server.wait().await.unwrap();
+    }
+}
+
 /// Waits until `check` holds, polling; false when `seconds` pass first.
 async fn within(seconds: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -178,12 +219,9 @@ async fn within(seconds: u64, mut check: impl AsyncFnMut() -> bool) -> bool {
 /// - no message is journalled twice as new;
 /// - every alarm journalled as new is an event of exactly one incident, and each site has
 ///   exactly one incident (they were all burglaries on a site whose incident stayed open).
-async fn assert_sound(data: &Path, seen: &Seen) {
-    assert_sound_with(data, "", seen).await;
-}
-
-/// As [`assert_sound`], with the store on PostgreSQL at `database_url` (SQLite when empty).
-async fn assert_sound_with(data: &Path, database_url: &str, seen: &Seen) {
+///
+/// The store is on PostgreSQL at `database_url`, or on SQLite in `data` when it is empty.
+async fn assert_sound(data: &Path, database_url: &str, seen: &Seen) {
     let mut settings = Settings {
         data_dir: data.to_path_buf(),
         database_url: database_url.to_owned(),
@@ -279,36 +317,28 @@ async fn killed_and_restarted_again_and_again_while_panels_send() {
     let data = folder.path().join("data");
     let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
-    let seen = Arc::new(Seen::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut server = start_server(&config).await;
-    let panels = spawn_panels(port, 0, &seen, &stop);
+    let mut run = Sending::start(&config, port, 0).await;
+    let seen = run.seen.clone();
     let mut counts = Vec::new();
     for round in 0..ROUNDS {
         tokio::time::sleep(Duration::from_millis(400 + 150 * round as u64)).await;
         counts.push(seen.acked_count().await);
         // Mostly SIGKILL; every third round a graceful restart, as an upgrade would do.
         if round % 3 == 2 {
-            terminate(&server);
+            terminate(&run.server);
         } else {
-            server.start_kill().unwrap();
+            run.server.start_kill().unwrap();
         }
-        server.wait().await.unwrap();
-        server = start_server(&config).await;
+        run.server.wait().await.unwrap();
+        run.server = start_server(&config).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    stop.store(true, Ordering::Relaxed);
-    for panel in panels {
-        panel.await.unwrap();
-    }
+    run.finish(&data, "").await;
     let total = seen.acked_count().await;
     assert!(
         total > 100,
         "the panels got few signals through: {counts:?}"
     );
-    assert_sound(&data, &seen).await;
-    terminate(&server);
-    server.wait().await.unwrap();
     println!(
         "{total} signals acknowledged across {ROUNDS} kills and restarts ({counts:?}); all journalled, each handled once"
     );
@@ -373,11 +403,8 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
     };
     let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
-    let mut server = start_server(&config).await;
-    let seen = Arc::new(Seen::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let panels = spawn_panels(port, 2_000, &seen, &stop);
-    assert!(within(10, async || seen.acked_count().await > 20).await);
+    let mut run = Sending::start(&config, port, 2_000).await;
+    let seen = run.seen.clone();
 
     // The disk fills up: acknowledgements stop, the server stays up.
     let filler = data.join("filler");
@@ -393,7 +420,7 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
     let unanswered = seen.unanswered.load(Ordering::Relaxed);
     assert!(unanswered > 0);
     assert!(
-        server.try_wait().unwrap().is_none(),
+        run.server.try_wait().unwrap().is_none(),
         "the server died of a full disk"
     );
 
@@ -405,13 +432,7 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
         resumed,
         "acknowledgements did not resume after space came back"
     );
-    stop.store(true, Ordering::Relaxed);
-    for panel in panels {
-        panel.await.unwrap();
-    }
-    assert_sound(&data, &seen).await;
-    terminate(&server);
-    server.wait().await.unwrap();
+    run.finish(&data, "").await;
     println!(
         "disk full after {full_since} acknowledged, {unanswered} frames unanswered while full, {} in all",
         seen.acked_count().await
@@ -426,11 +447,8 @@ async fn a_locked_database_delays_acknowledgements_and_loses_nothing() {
     let data = folder.path().join("data");
     let port = vakt_testkit::stable_port();
     let config = prepare(folder.path(), &data, port);
-    let mut server = start_server(&config).await;
-    let seen = Arc::new(Seen::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let panels = spawn_panels(port, 0, &seen, &stop);
-    assert!(within(10, async || seen.acked_count().await > 20).await);
+    let mut run = Sending::start(&config, port, 0).await;
+    let seen = run.seen.clone();
 
     // Another process takes the database's write lock and holds it.
     let database = data.join("vakt.db");
@@ -466,14 +484,8 @@ async fn a_locked_database_delays_acknowledgements_and_loses_nothing() {
         within(20, async || seen.acked_count().await > during + 20).await,
         "acknowledgements did not resume after the lock was released"
     );
-    assert!(server.try_wait().unwrap().is_none());
-    stop.store(true, Ordering::Relaxed);
-    for panel in panels {
-        panel.await.unwrap();
-    }
-    assert_sound(&data, &seen).await;
-    terminate(&server);
-    server.wait().await.unwrap();
+    assert!(run.server.try_wait().unwrap().is_none());
+    run.finish(&data, "").await;
 }
 
 /// A TCP proxy in front of PostgreSQL that can be cut: every connection through it is
@@ -544,11 +556,8 @@ async fn postgres_unreachable_stops_acknowledgements_until_it_returns() {
     let data = folder.path().join("data");
     let port = vakt_testkit::stable_port();
     let config = prepare_with(folder.path(), &data, port, &proxied);
-    let mut server = start_server(&config).await;
-    let seen = Arc::new(Seen::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let panels = spawn_panels(port, 0, &seen, &stop);
-    assert!(within(20, async || seen.acked_count().await > 20).await);
+    let mut run = Sending::start(&config, port, 0).await;
+    let seen = run.seen.clone();
 
     proxy.cut();
     // A commit already answered by the database when the cut came may still be acknowledged.
@@ -565,14 +574,11 @@ async fn postgres_unreachable_stops_acknowledgements_until_it_returns() {
         within(60, async || seen.acked_count().await > during + 20).await,
         "acknowledgements did not resume after the database came back"
     );
-    assert!(server.try_wait().unwrap().is_none(), "the server stopped");
-    stop.store(true, Ordering::Relaxed);
-    for panel in panels {
-        panel.await.unwrap();
-    }
-    assert_sound_with(&data, &url, &seen).await;
-    terminate(&server);
-    server.wait().await.unwrap();
+    assert!(
+        run.server.try_wait().unwrap().is_none(),
+        "the server stopped"
+    );
+    run.finish(&data, &url).await;
     println!(
         "database cut for {CUT_S} s after {settled} acknowledged; {} in all, all journalled, each handled once",
         seen.acked_count().await
