@@ -5,6 +5,7 @@
 //!
 //! - [`centre`]: the alarm receiving centre's vocabulary: points, authority, steps, roles.
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
+//! - [`hold`]: the hold window for authorised disarms, and why life-safety alarms escape it.
 //! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
 //! - [`phone`]: phone numbers read as people write them, kept in E.164.
 //! - [`supervision`]: heartbeat deadlines as one ordered set, each miss raised once.
@@ -12,6 +13,7 @@
 
 pub mod centre;
 pub mod event;
+pub mod hold;
 pub mod identity;
 pub mod phone;
 pub mod supervision;

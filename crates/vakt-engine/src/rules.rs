@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use vakt_core::centre::HoldWindows;
+use vakt_core::hold;
 use vakt_core::{Category, Condition, Event, UnixMicros};
 use vakt_store::{EngineChange, EventNote, NewMessage, SiteDetail};
 
@@ -204,7 +205,6 @@ pub fn decide(
     match (event.category, event.condition) {
         (Category::Heartbeat, _) => None,
         (category, Condition::New | Condition::Status) if is_alarm(category) => {
-            let hold_s = rules.hold.for_category(category);
             let runaway_zone = event.zone.filter(|_| {
                 point_alarms_last_hour.saturating_add(1) > rules.runaway_alarms_per_hour
             });
@@ -212,7 +212,8 @@ pub fn decide(
                 site_id,
                 title: event_note.text.clone(),
                 event: event_note,
-                hold_until: (hold_s > 0).then(|| at.add_micros(i64::from(hold_s) * 1_000_000)),
+                hold_until: hold::hold_for_new(rules.hold, category, at),
+                keeps_hold: hold::keeps_hold(rules.hold, category),
                 runaway_zone,
             })
         }

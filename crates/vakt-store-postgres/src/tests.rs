@@ -90,6 +90,7 @@ conformance!(
     staff_and_sessions,
     engine_and_incidents,
     outbox,
+    a_fire_joining_a_held_burglary_is_never_cancelled,
 );
 
 fn record(at: i64, account: &str, key: Option<&str>, transmitter: Option<i64>) -> SignalRecord {
@@ -709,6 +710,7 @@ mod checks {
             event: note(NOW, Category::Burglary, Some(3)),
             title: "Inbrott zon 3".into(),
             hold_until: Some(UnixMicros(NOW + 60_000_000)),
+            keeps_hold: true,
             runaway_zone: None,
         };
         let touched = store
@@ -985,6 +987,7 @@ mod checks {
                     event: note(NOW, Category::Burglary, Some(1)),
                     title: "Inbrott".into(),
                     hold_until: Some(UnixMicros(NOW + 60_000_000)),
+                    keeps_hold: true,
                     runaway_zone: None,
                 }],
                 UnixMicros(NOW),
@@ -1048,5 +1051,54 @@ mod checks {
                 .is_empty()
         );
         assert_eq!(store.messages(10).await.unwrap()[0].delivered_at, Some(now));
+    }
+
+    /// A burglary is held; a fire joins it; an authorised disarm inside the burglary's window
+    /// must leave the incident open for an operator and tell the customer nothing.
+    pub async fn a_fire_joining_a_held_burglary_is_never_cancelled(store: &SqlStore) {
+        let w = world(store).await;
+        let lease = store.take_shard(Shard::WHOLE).await.unwrap();
+        let alarm = |at: i64, category: Category, keeps_hold: bool| EngineChange::Alarm {
+            site_id: w.site,
+            event: note(at, category, Some(1)),
+            title: category.as_str().into(),
+            hold_until: (category == Category::Burglary).then(|| UnixMicros(NOW + 60_000_000)),
+            keeps_hold,
+            runaway_zone: None,
+        };
+        let disarm = EngineChange::AuthorisedDisarm {
+            site_id: w.site,
+            event: note(NOW + 20_000_000, Category::Opening, None),
+            by: "Anna".into(),
+            message: Some(NewMessage {
+                channel: "sms",
+                recipient: "+46700000000".into(),
+                subject: String::new(),
+                body: "Ingen åtgärd behövs".into(),
+            }),
+        };
+        let touched = store
+            .apply_engine(
+                lease,
+                1,
+                vec![
+                    alarm(NOW, Category::Burglary, true),
+                    alarm(NOW + 10_000_000, Category::Fire, false),
+                    disarm,
+                ],
+                UnixMicros(NOW + 20_000_000),
+            )
+            .await
+            .unwrap();
+        assert_eq!(touched.len(), 1, "one incident for the site");
+        let incident = store.incident(touched[0]).await.unwrap();
+        assert_eq!(incident.state, IncidentState::Open, "a fire is never cancelled");
+        assert_eq!(incident.item.category, Category::Fire);
+        assert_eq!(incident.item.hold_until, None, "the fire ended the hold");
+        assert_eq!(store.queue().await.unwrap().len(), 1, "an operator sees it");
+        assert!(
+            store.messages(10).await.unwrap().is_empty(),
+            "the customer is not told that no action is needed"
+        );
     }
 }

@@ -14,6 +14,7 @@ use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 use vakt_core::centre::{
     Authority, DispatchState, KeyAction, KeyState, PointKind, Resolution, Role, Step, StepOutcome,
 };
+use vakt_core::hold::{self, DisarmOutcome, HeldIncident};
 use vakt_core::{Category, Condition, UnixMicros};
 use vakt_store::centre::IncidentState;
 use vakt_store::{
@@ -1416,6 +1417,7 @@ async fn apply_change(
             event,
             title,
             hold_until,
+            keeps_hold,
             runaway_zone,
         } => {
             let Some(open) = open_incident(tx, site_id).await? else {
@@ -1426,6 +1428,15 @@ async fn apply_change(
             let id: i64 = get(&open, "id")?;
             let priority: i64 = get(&open, "priority")?;
             add_event(tx, id, &event).await?;
+            let held: Option<i64> = get(&open, "hold_until_us")?;
+            if held.is_some() && !keeps_hold {
+                sqlx::query("UPDATE incidents SET hold_until_us = NULL WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                log(tx, id, event.at, "system", "hold_ended", None, None, &title).await?;
+            }
             if i64::from(event.category.priority()) > priority {
                 sqlx::query(
                     "UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4",
@@ -1484,8 +1495,16 @@ async fn apply_change(
             add_event(tx, id, &event).await?;
             let hold: Option<i64> = get(&open, "hold_until_us")?;
             let owner: Option<i64> = get(&open, "owner_id")?;
-            let within = hold.is_some_and(|h| event.at.0 <= h);
-            if within && owner.is_none() {
+            let highest: String = get(&open, "category")?;
+            let outcome = hold::on_authorised_disarm(
+                HeldIncident {
+                    hold_until: hold.map(UnixMicros),
+                    category: category(&highest),
+                    taken: owner.is_some(),
+                },
+                event.at,
+            );
+            if outcome == DisarmOutcome::Cancel {
                 sqlx::query(
                     "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = 'cancelled', closed_by = $2 WHERE id = $3",
                 )
@@ -1506,7 +1525,7 @@ async fn apply_change(
                     &format!("cancelled by {by} within the hold window"),
                 )
                 .await?;
-                if let Some(message) = message {
+                if let Some(message) = message.filter(|_| outcome.tells_customer()) {
                     enqueue(tx, &message, now).await?;
                     log(
                         tx,
@@ -1520,8 +1539,10 @@ async fn apply_change(
                     )
                     .await?;
                 }
-            } else if within {
+            } else if outcome == DisarmOutcome::StaysWithOperator {
                 log(tx, id, event.at, "system", "note", None, None, &format!("disarmed by {by} within the hold window; the incident is taken, so it stays open")).await?;
+            } else if outcome == DisarmOutcome::StaysLifeSafety {
+                log(tx, id, event.at, "system", "note", None, None, &format!("disarmed by {by}; a fire, hold-up or medical alarm is never cancelled by a disarm")).await?;
             }
             Ok(Some(id))
         }

@@ -645,6 +645,9 @@ pub enum EngineChange {
         title: String,
         /// The end of the hold window for a new incident.
         hold_until: Option<UnixMicros>,
+        /// Whether an open incident this alarm joins stays held (`vakt_core::hold`): false
+        /// for an alarm that is never held, which ends the hold for good.
+        keeps_hold: bool,
         /// The point that ran away, when it did.
         runaway_zone: Option<u32>,
     },
