@@ -28,7 +28,11 @@ pub fn is_life_safety(category: Category) -> bool {
 
 /// The hold of a new incident opened by an alarm of `category` at `at`.
 #[must_use]
-pub fn hold_for_new(windows: HoldWindows, category: Category, at: UnixMicros) -> Option<UnixMicros> {
+pub fn hold_for_new(
+    windows: HoldWindows,
+    category: Category,
+    at: UnixMicros,
+) -> Option<UnixMicros> {
     if is_life_safety(category) {
         return None;
     }
@@ -121,7 +125,12 @@ mod tests {
 
     /// Opens an incident with `first` at `AT`, joins `second` to it, and disarms at
     /// `AT + disarm_s`, as the store does: the category rises, the hold follows the rules.
-    fn play(windows: HoldWindows, first: Category, second: Category, disarm_s: i64) -> DisarmOutcome {
+    fn play(
+        windows: HoldWindows,
+        first: Category,
+        second: Category,
+        disarm_s: i64,
+    ) -> DisarmOutcome {
         let mut hold = hold_for_new(windows, first, AT);
         let mut category = first;
         hold = hold_after_alarm(windows, hold, second);
@@ -207,7 +216,10 @@ mod tests {
         let w = HoldWindows::default();
         assert_eq!(hold_after_alarm(w, None, Category::Burglary), None);
         let until = AT.add_micros(60 * SECOND);
-        assert_eq!(hold_after_alarm(w, Some(until), Category::Burglary), Some(until));
+        assert_eq!(
+            hold_after_alarm(w, Some(until), Category::Burglary),
+            Some(until)
+        );
     }
 
     #[test]
@@ -228,7 +240,10 @@ mod tests {
             category: Category::Fire,
             taken: false,
         };
-        assert_eq!(on_authorised_disarm(fire, AT), DisarmOutcome::StaysLifeSafety);
+        assert_eq!(
+            on_authorised_disarm(fire, AT),
+            DisarmOutcome::StaysLifeSafety
+        );
         assert!(!DisarmOutcome::StaysLifeSafety.tells_customer());
     }
 }

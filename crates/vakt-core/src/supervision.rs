@@ -78,6 +78,20 @@ impl<Id: Copy + Ord + std::hash::Hash> Deadlines<Id> {
             .map(|_| Supervision::Restored { id, at })
     }
 
+    /// Records a transmitter already declared silent (remembered across a restart): it is not
+    /// reported missing again, and the next sign of life reports its return.
+    pub fn already_missing(&mut self, id: Id, deadline: UnixMicros) {
+        if let Some(previous) = self.entries.insert(
+            id,
+            Entry {
+                deadline,
+                missed: true,
+            },
+        ) {
+            self.order.remove(&(previous.deadline, id));
+        }
+    }
+
     /// Stops supervising a transmitter (removed from the registry).
     pub fn forget(&mut self, id: Id) {
         if let Some(entry) = self.entries.remove(&id) {
@@ -130,6 +144,20 @@ impl<Id: Copy + Ord + std::hash::Hash> Deadlines<Id> {
     }
 }
 
+/// The instant up to which silence may be judged, moved on by what the journal reader sees.
+///
+/// Silence is a fact about when signals were *received*, never about how far the reader has
+/// got: a reader working through a backlog has not yet seen what transmitters sent meanwhile.
+/// So the judged instant follows `seen`: the receive time of each signal as the reader
+/// handles it, in journal order, or the start of a read that found nothing more (the reader
+/// is caught up). Less `settle_us`, the time a received signal may take to be committed and
+/// become readable; and never backwards from what was judged `before`.
+#[must_use]
+pub fn judged_until(before: Option<UnixMicros>, seen: UnixMicros, settle_us: i64) -> UnixMicros {
+    let at = seen.add_micros(-settle_us.max(0));
+    before.map_or(at, |before| before.max(at))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +166,15 @@ mod tests {
 
     fn at(seconds: i64) -> UnixMicros {
         UnixMicros::from_seconds(seconds)
+    }
+
+    #[test]
+    fn silence_is_judged_by_what_was_seen_less_the_settling_time_and_only_forward() {
+        let settle = 2 * SECOND;
+        assert_eq!(judged_until(None, at(3600), settle), at(3598));
+        assert_eq!(judged_until(Some(at(3598)), at(4000), settle), at(3998));
+        // A signal received a little earlier, read later, moves nothing back.
+        assert_eq!(judged_until(Some(at(3998)), at(3990), settle), at(3998));
     }
 
     #[test]

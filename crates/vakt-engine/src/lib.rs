@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
-use vakt_core::supervision::{Deadlines, Supervision};
+use vakt_core::supervision::{Deadlines, Supervision, judged_until};
 use vakt_core::{Category, Clock, Condition, UnixMicros};
 use vakt_store::{
     Centre, EngineChange, EventNote, Journal, Registry, Shard, ShardLease, SignalFilter,
@@ -38,6 +38,9 @@ pub struct EngineConfig {
     pub poll_ms: u64,
     /// Most journal records handled in one batch.
     pub batch_signals_max: u32,
+    /// How long a received signal may take to be committed and readable, in milliseconds:
+    /// silence is judged only up to this long before the engine's last complete read.
+    pub supervision_settle_ms: u64,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +49,7 @@ impl Default for EngineConfig {
             rules: Rules::default(),
             poll_ms: 100,
             batch_signals_max: 500,
+            supervision_settle_ms: 2_000,
         }
     }
 }
@@ -96,8 +100,9 @@ struct Engine<S> {
     transmitters: HashMap<i64, (i64, i64)>,
     sites: HashMap<i64, Arc<SiteView>>,
     deadlines: Deadlines<i64>,
-    /// Misses found at start-up, raised by the first pass.
-    pending: Vec<Supervision<i64>>,
+    /// The instant up to which silence has been judged ([`judged_until`]): never the wall
+    /// clock while the engine is behind the journal.
+    judged: Option<UnixMicros>,
     cursor: i64,
 }
 
@@ -137,7 +142,8 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
 
     /// Restores the deadlines from what the store remembers. Transmitters already declared
     /// silent are marked missed without being raised again (so their return is noticed);
-    /// those that fell silent while Vakt was down are raised by the next pass.
+    /// the rest count from when they were last heard, and whatever the journal holds since
+    /// is read before their silence is judged, so a backlog raises nothing false.
     async fn start_supervision(&mut self, now: UnixMicros) -> Result<(), StoreError> {
         let states: HashMap<i64, vakt_store::LinkState> = self
             .store
@@ -147,22 +153,54 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
             .map(|s| (s.transmitter_id, s))
             .collect();
         for (&id, &(_, allowance)) in &self.transmitters {
-            let last = match states.get(&id) {
-                Some(state) if state.missing => UnixMicros(now.0 - allowance - 1),
-                Some(state) if state.last_heard.0 > 0 => state.last_heard,
-                _ => now,
-            };
-            self.deadlines.heard(id, last, allowance);
-        }
-        for report in self.deadlines.expire(now, usize::MAX) {
-            let Supervision::Missed { id, .. } = report else {
-                continue;
-            };
-            if !states.get(&id).is_some_and(|s| s.missing) {
-                self.pending.push(report);
+            match states.get(&id) {
+                Some(state) if state.missing => {
+                    self.deadlines
+                        .already_missing(id, state.last_heard.add_micros(allowance));
+                }
+                Some(state) if state.last_heard.0 > 0 => {
+                    self.deadlines.heard(id, state.last_heard, allowance);
+                }
+                _ => {
+                    self.deadlines.heard(id, now, allowance);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Moves the judged instant forward to what was `seen` (a signal's receive time as it
+    /// is handled, or the start of a read that found the journal read to its end), and
+    /// raises every silence that it proves, in receive order.
+    fn judge(&mut self, seen: UnixMicros, max: usize, changes: &mut Vec<EngineChange>) {
+        let settle_us = i64::try_from(self.config.supervision_settle_ms)
+            .unwrap_or(i64::MAX / 1_000)
+            .saturating_mul(1_000);
+        let judged = judged_until(self.judged, seen, settle_us);
+        self.judged = Some(judged);
+        for report in self.deadlines.expire(judged, max) {
+            let Supervision::Missed { id, deadline } = report else {
+                continue;
+            };
+            let Some(&(site_id, _)) = self.transmitters.get(&id) else {
+                continue;
+            };
+            changes.push(EngineChange::LinkLost {
+                transmitter_id: id,
+                site_id,
+                event: EventNote {
+                    signal_id: None,
+                    at: deadline,
+                    category: Category::Technical,
+                    condition: Condition::New,
+                    code: "link".into(),
+                    zone: None,
+                    user: None,
+                    text: String::new(),
+                },
+                title: String::new(),
+            });
+        }
     }
 
     async fn site(&mut self, site_id: i64) -> Result<Option<Arc<SiteView>>, StoreError> {
@@ -190,6 +228,12 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         };
         let signals = self.store.signals(&filter).await?;
         let Some(last) = signals.last().map(|s| s.id) else {
+            // Read to the end: whatever was received before this read began is known.
+            let mut changes = Vec::new();
+            self.judge(now, MISSES_PER_PASS_MAX, &mut changes);
+            if !changes.is_empty() {
+                self.commit(self.cursor, changes, now).await?;
+            }
             return Ok(0);
         };
         let mut changes = Vec::new();
@@ -214,6 +258,9 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
                 continue;
             };
             let at = record.received_at;
+            // Silences that ended before this signal was received are raised before it is
+            // heard, so a transmitter's return in the same batch restores, not hides, them.
+            self.judge(at, usize::MAX, &mut changes);
             heard.insert(tid, at);
             if let Some(Supervision::Restored { .. }) = self.deadlines.heard(tid, at, allowance) {
                 changes.push(EngineChange::LinkRestored {
@@ -257,6 +304,10 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
                 changes.extend(decided);
             }
         }
+        if signals.len() < self.config.batch_signals_max as usize {
+            // Read to the end: whatever was received before this read began is known.
+            self.judge(now, MISSES_PER_PASS_MAX, &mut changes);
+        }
         changes.extend(
             heard
                 .into_iter()
@@ -287,31 +338,6 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
 
     async fn timers_pass(&mut self, now: UnixMicros) -> Result<(), StoreError> {
         let mut changes = Vec::new();
-        let mut reports = std::mem::take(&mut self.pending);
-        reports.extend(self.deadlines.expire(now, MISSES_PER_PASS_MAX));
-        for report in reports {
-            let Supervision::Missed { id, deadline } = report else {
-                continue;
-            };
-            let Some(&(site_id, _)) = self.transmitters.get(&id) else {
-                continue;
-            };
-            changes.push(EngineChange::LinkLost {
-                transmitter_id: id,
-                site_id,
-                event: EventNote {
-                    signal_id: None,
-                    at: deadline,
-                    category: Category::Technical,
-                    condition: Condition::New,
-                    code: "link".into(),
-                    zone: None,
-                    user: None,
-                    text: String::new(),
-                },
-                title: String::new(),
-            });
-        }
         for (site_id, zone) in self.store.expired_test_modes(now).await? {
             changes.push(EngineChange::TestModeEnded {
                 site_id,
@@ -380,7 +406,7 @@ pub async fn run<S>(
         transmitters: HashMap::new(),
         sites: HashMap::new(),
         deadlines: Deadlines::new(),
-        pending: Vec::new(),
+        judged: None,
         cursor: 0,
     };
     let poll = Duration::from_millis(config.poll_ms.max(10));

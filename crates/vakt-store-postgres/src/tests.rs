@@ -1062,7 +1062,7 @@ mod checks {
             site_id: w.site,
             event: note(at, category, Some(1)),
             title: category.as_str().into(),
-            hold_until: (category == Category::Burglary).then(|| UnixMicros(NOW + 60_000_000)),
+            hold_until: (category == Category::Burglary).then_some(UnixMicros(NOW + 60_000_000)),
             keeps_hold,
             runaway_zone: None,
         };
@@ -1092,7 +1092,11 @@ mod checks {
             .unwrap();
         assert_eq!(touched.len(), 1, "one incident for the site");
         let incident = store.incident(touched[0]).await.unwrap();
-        assert_eq!(incident.state, IncidentState::Open, "a fire is never cancelled");
+        assert_eq!(
+            incident.state,
+            IncidentState::Open,
+            "a fire is never cancelled"
+        );
         assert_eq!(incident.item.category, Category::Fire);
         assert_eq!(incident.item.hold_until, None, "the fire ended the hold");
         assert_eq!(store.queue().await.unwrap().len(), 1, "an operator sees it");
