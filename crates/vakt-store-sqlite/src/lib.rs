@@ -154,14 +154,58 @@ async fn checkpoints(connect: SqliteConnectOptions, interval: Duration, enabled:
     }
 }
 
+/// Creates the database file 0600 (its folder 0700) before SQLite does, so that it and the
+/// `-wal` and `-shm` files SQLite makes beside it with the same mode are Vakt's alone, and
+/// tightens any of the three found looser.
+fn private_files(path: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.exists()
+        {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)?;
+        }
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+                tracing::warn!(
+                    path = %file.display(),
+                    was = format!("{mode:o}"),
+                    "tightened a database file that others could read to 600"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    Ok(())
+}
+
 /// Opens (creating when missing) and migrates the database, and starts the writer.
 ///
 /// # Errors
 /// When the file cannot be opened or migrated.
 pub async fn open(options: SqliteOptions, clock: Arc<dyn Clock>) -> Result<SqlStore, StoreError> {
-    if let Some(parent) = options.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(unavailable)?;
-    }
+    private_files(&options.path).map_err(unavailable)?;
     let connect = connect_options(&options);
     let background_checkpoints = options.checkpoint_interval_ms > 0;
     let autocheckpoint = if background_checkpoints { "0" } else { "1000" };
@@ -248,6 +292,7 @@ pub async fn open(options: SqliteOptions, clock: Arc<dyn Clock>) -> Result<SqlSt
 /// # Errors
 /// When the file cannot be opened or migrated.
 pub async fn migrate(options: &SqliteOptions) -> Result<(), StoreError> {
+    private_files(&options.path).map_err(unavailable)?;
     let mut connection = connect_options(options)
         .connect()
         .await

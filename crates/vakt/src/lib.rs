@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod bench;
 pub mod cluster;
+pub mod data_dir;
 pub mod demo;
 pub mod fleet;
 pub mod panel_link;
@@ -90,6 +91,8 @@ pub async fn open_store(
     settings: &Settings,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<(SqlStore, Database)> {
+    data_dir::secure(&settings.data_dir)
+        .with_context(|| format!("securing the data folder {}", settings.data_dir.display()))?;
     let database = settings.database().map_err(anyhow::Error::msg)?;
     let store = match &database {
         Database::Sqlite(path) => {
@@ -121,6 +124,8 @@ pub async fn open_store(
 /// # Errors
 /// When the database cannot be opened or migrated.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<String> {
+    data_dir::secure(&settings.data_dir)
+        .with_context(|| format!("securing the data folder {}", settings.data_dir.display()))?;
     let database = settings.database().map_err(anyhow::Error::msg)?;
     match &database {
         Database::Sqlite(path) => {
@@ -223,8 +228,6 @@ const FILES_RESERVED: u64 = 1_024;
 pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     raise_file_limit(&settings);
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
     let (store, database) = open_store(&settings, clock.clone()).await?;
     if let Database::Postgres(_) = database
         && (settings.security.secret_key.is_empty() || settings.http.api_token.is_empty())

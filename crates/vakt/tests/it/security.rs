@@ -299,3 +299,60 @@ async fn the_api_holds_to_its_openapi_document_under_a_property_based_tester() {
     );
     app.app.shutdown().await;
 }
+
+/// The mode bits of a path, as `ls -l` reads them.
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+/// The database holds transmitter keys, personnummer and phone numbers: its folder and every
+/// file in it (the database with its `-wal` and `-shm`, the secret, the API token) are Vakt's
+/// alone, and files left readable by an older Vakt are tightened at start-up.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_files_are_readable_by_vakt_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let folder = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let data = folder.path().join("data");
+    let mut settings = vakt_testkit::test_settings(&data);
+    settings.http.api_token = String::new();
+    let app = vakt_testkit::start(settings, folder.clone()).await;
+    app.register(vec![vakt_testkit::transmitter(
+        "4411",
+        Some(("6B1A9F04C3E2D58877A0F1B2C3D4E5F6", "hex")),
+    )])
+    .await;
+    let check = |when: &str| {
+        assert_eq!(mode(&data), 0o700, "{when}: the data folder");
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&data).unwrap() {
+            let path = entry.unwrap().path();
+            names.push(path.file_name().unwrap().to_string_lossy().into_owned());
+            assert_eq!(mode(&path), 0o600, "{when}: {}", path.display());
+        }
+        names.sort();
+        for expected in [
+            "api-token",
+            "secret-key",
+            "vakt.db",
+            "vakt.db-shm",
+            "vakt.db-wal",
+        ] {
+            assert!(names.iter().any(|n| n == expected), "{when}: {names:?}");
+        }
+    };
+    check("a new data folder");
+    let (settings, folder) = app.stop().await;
+
+    // As an older Vakt left them: everything readable by everyone.
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let app = vakt_testkit::start(settings, folder).await;
+    check("after a restart on loose files");
+    app.stop().await;
+}
