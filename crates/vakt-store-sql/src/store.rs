@@ -14,12 +14,12 @@ use tokio::sync::oneshot;
 use vakt_core::centre::{KeyAction, Step};
 use vakt_core::{Category, Clock, UnixMicros};
 use vakt_store::{
-    Actor, AlarmPoint, AuditEntry, Centre, Committed, Customer, Dispatch, DispatchUpdate,
-    EngineChange, GuardCompany, ImportOutcome, IncidentAction, IncidentDetail, IncidentTimes,
-    Journal, KeyEvent, LinkState, NewContact, NewCustomer, NewSite, NewStaff, NewTransmitter,
-    OutboxMessage, PanelUser, QueueItem, Registry, SecretRef, SecretState, Session, Shard,
-    ShardLease, SignalFilter, SignalRecord, SiteDetail, SiteSummary, Staff, StoreError,
-    StoredSignal, TestMode, Transmitter,
+    Actor, AlarmPoint, AuditEntry, Centre, CommitHealth, CommitStatus, Committed, Customer,
+    Dispatch, DispatchUpdate, EngineChange, GuardCompany, ImportOutcome, IncidentAction,
+    IncidentDetail, IncidentTimes, Journal, KeyEvent, LinkState, NewContact, NewCustomer, NewSite,
+    NewStaff, NewTransmitter, OutboxMessage, PanelUser, QueueItem, Registry, SecretRef,
+    SecretState, Session, Shard, ShardLease, SignalFilter, SignalRecord, SiteDetail, SiteSummary,
+    Staff, StoreError, StoredSignal, TestMode, Transmitter,
 };
 
 use crate::{centre, registry, rows};
@@ -58,6 +58,7 @@ pub struct SqlStore {
     backend: Arc<dyn Backend>,
     readers: AnyPool,
     clock: Arc<dyn Clock>,
+    health: Arc<CommitHealth>,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -76,6 +77,7 @@ impl SqlStore {
             backend,
             readers,
             clock,
+            health: Arc::default(),
         }
     }
 
@@ -124,7 +126,21 @@ impl SqlStore {
 
 impl Journal for SqlStore {
     async fn enqueue(&self, record: SignalRecord) -> Result<Committed, StoreError> {
-        self.backend.enqueue(record).await
+        let committed = self.backend.enqueue(record).await?;
+        let health = self.health.clone();
+        Ok(Box::pin(async move {
+            let outcome = committed.await;
+            match &outcome {
+                Ok(_) => health.succeeded(),
+                Err(StoreError::Unavailable(reason)) => health.failed(reason),
+                Err(_) => {}
+            }
+            outcome
+        }))
+    }
+
+    fn commit_status(&self) -> CommitStatus {
+        self.health.status()
     }
 
     async fn signals(&self, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {

@@ -141,6 +141,62 @@ pub struct Receipt {
     pub duplicate_of: Option<i64>,
 }
 
+/// Whether the journal's commits are getting through, as a health check reports it: a node
+/// whose commits fail acknowledges nothing, so a load balancer must stop sending it panels.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitStatus {
+    /// Commits failed in a row since the last one that succeeded (0 when healthy).
+    pub failures_in_a_row: u64,
+    /// Why the last commit failed, while they fail.
+    pub last_error: Option<String>,
+    /// Records committed since start-up.
+    pub committed: u64,
+}
+
+impl CommitStatus {
+    /// Whether the journal can acknowledge: its last commit did not fail.
+    #[must_use]
+    pub fn healthy(&self) -> bool {
+        self.failures_in_a_row == 0
+    }
+}
+
+/// Keeps the [`CommitStatus`] as commits resolve; shared by a store's clones.
+#[derive(Debug, Default)]
+pub struct CommitHealth(std::sync::Mutex<CommitStatus>);
+
+impl CommitHealth {
+    /// A commit holding one record succeeded.
+    pub fn succeeded(&self) {
+        let mut status = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        status.committed += 1;
+        status.failures_in_a_row = 0;
+        status.last_error = None;
+    }
+
+    /// A commit failed for `reason`.
+    pub fn failed(&self, reason: &str) {
+        let mut status = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        status.failures_in_a_row += 1;
+        status.last_error = Some(reason.to_owned());
+    }
+
+    /// The status now.
+    #[must_use]
+    pub fn status(&self) -> CommitStatus {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
 /// A journalled record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredSignal {

@@ -33,7 +33,8 @@ pub use centre::{
 };
 pub use input::{FieldError, TransmitterInput};
 pub use journal::{
-    Receipt, Shard, ShardLease, SignalFilter, SignalRecord, StoredSignal, Transport, Verdict,
+    CommitHealth, CommitStatus, Receipt, Shard, ShardLease, SignalFilter, SignalRecord,
+    StoredSignal, Transport, Verdict,
 };
 pub use registry::{
     ImportOutcome, NewTransmitter, Site, StoredKey, TimestampPolicy, Transmitter, TransmitterRef,
@@ -78,6 +79,9 @@ pub trait Journal: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Receipt, StoreError>> + Send {
         async move { self.enqueue(record).await?.await }
     }
+
+    /// Whether commits are getting through now, for the health check.
+    fn commit_status(&self) -> CommitStatus;
 
     /// Lists records matching the filter, newest first (oldest first with `after_id`).
     fn signals(

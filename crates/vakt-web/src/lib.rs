@@ -435,12 +435,31 @@ pub(crate) fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(
     Ok(())
 }
 
+/// Healthy means this node can acknowledge signals: the database answers and the journal's
+/// last commit went through. A node whose commits fail (disk full, database gone) answers
+/// 503 with the reason, so a load balancer or monitor stops sending it panels; the journal
+/// figures beside it say how far it is from that.
 async fn healthz<S: Store>(State(state): State<Arc<WebState<S>>>) -> Response {
-    match state.store.registry_revision().await {
-        Ok(_) => Json(serde_json::json!({ "status": "ok" })).into_response(),
-        Err(error) => (
+    let journal = state.store.commit_status();
+    let figures = serde_json::json!({
+        "committed": journal.committed,
+        "failures_in_a_row": journal.failures_in_a_row,
+    });
+    let reason = match state.store.registry_revision().await {
+        Err(error) => Some(error.to_string()),
+        Ok(_) if !journal.healthy() => Some(format!(
+            "the journal cannot commit: {}",
+            journal.last_error.as_deref().unwrap_or("unknown")
+        )),
+        Ok(_) => None,
+    };
+    match reason {
+        None => Json(serde_json::json!({ "status": "ok", "journal": figures })).into_response(),
+        Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(serde_json::json!({ "status": "unavailable", "reason": error.to_string() })),
+            Json(serde_json::json!({
+                "status": "unavailable", "reason": reason, "journal": figures
+            })),
         )
             .into_response(),
     }

@@ -30,13 +30,35 @@ fn prepare(folder: &Path, data: &Path, port: u16) -> PathBuf {
     prepare_with(folder, data, port, "")
 }
 
+/// The console's address a configuration written by [`prepare_with`] names.
+fn http_of(config: &Path) -> std::net::SocketAddr {
+    let text = std::fs::read_to_string(config).unwrap();
+    let at = text.find("listen = \"").unwrap() + "listen = \"".len();
+    let end = text[at..].find('"').unwrap();
+    text[at..at + end].parse().unwrap()
+}
+
+/// `/healthz`'s status and body.
+async fn health(config: &Path) -> (u16, serde_json::Value) {
+    let (status, body) = vakt_testkit::http(http_of(config), "GET", "/healthz", None, None)
+        .await
+        .unwrap();
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
 /// As [`prepare`], with the store on PostgreSQL at `database_url` (SQLite when empty).
 fn prepare_with(folder: &Path, data: &Path, port: u16, database_url: &str) -> PathBuf {
     let config = folder.join("vakt.toml");
+    let http = loop {
+        let http = vakt_testkit::stable_port();
+        if http != port {
+            break http;
+        }
+    };
     std::fs::write(
         &config,
         format!(
-            "data_dir = {data:?}\ndatabase_url = {database_url:?}\nlog = \"info\"\n[http]\nlisten = \"127.0.0.1:0\"\napi_token = \"t\"\n\
+            "data_dir = {data:?}\ndatabase_url = {database_url:?}\nlog = \"info\"\n[http]\nlisten = \"127.0.0.1:{http}\"\napi_token = \"t\"\n\
              [[receiver.listeners]]\nname = \"main\"\naddress = \"127.0.0.1:{port}\"\nprotocols = \"tcp\"\n\
              [security]\nsecret_key = \"the fault tests' secret\"\n"
         ),
@@ -423,6 +445,13 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
         run.server.try_wait().unwrap().is_none(),
         "the server died of a full disk"
     );
+    // A node that cannot commit must not look healthy to a load balancer.
+    let (status, body) = health(&config).await;
+    assert_eq!(status, 503, "/healthz with the disk full: {body}");
+    assert!(
+        body["reason"].as_str().unwrap_or("").contains("journal"),
+        "{body}"
+    );
 
     // Space comes back: Vakt acknowledges again by itself, without a restart.
     let full_acked = seen.acked_count().await;
@@ -432,6 +461,8 @@ async fn a_full_disk_stops_acknowledgements_until_space_returns() {
         resumed,
         "acknowledgements did not resume after space came back"
     );
+    let (status, body) = health(&config).await;
+    assert_eq!(status, 200, "/healthz after space came back: {body}");
     run.finish(&data, "").await;
     println!(
         "disk full after {full_since} acknowledged, {unanswered} frames unanswered while full, {} in all",
