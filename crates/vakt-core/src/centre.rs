@@ -234,6 +234,10 @@ impl Role {
                 self,
                 R::Operator | R::Lead | R::Admin | R::CustomerService | R::Technician
             ),
+            // A technician visits sites; the customer's records are not theirs to read.
+            P::ViewCustomers => {
+                matches!(self, R::Operator | R::Lead | R::Admin | R::CustomerService)
+            }
             P::Reassign | P::ViewDashboard => matches!(self, R::Lead | R::Admin),
             P::EditRegistry => matches!(self, R::CustomerService | R::Lead | R::Admin),
             P::EditInstructions => matches!(self, R::CustomerService | R::Lead | R::Admin),
@@ -261,8 +265,10 @@ pub enum Permission {
     Reassign,
     /// See the dashboard.
     ViewDashboard,
-    /// Read the registry (customers, sites).
+    /// Read the sites: points, users, contacts, instructions.
     ViewSites,
+    /// Read customer records: personnummer or organisationsnummer, e-mail, phone.
+    ViewCustomers,
     /// Change the registry.
     EditRegistry,
     /// Change action instructions.
@@ -426,9 +432,29 @@ impl HoldWindows {
     }
 }
 
+/// Whether a guard company covering `areas` may be sent to a site in `guard_area`: the same
+/// area, compared without regard to case or surrounding spaces ("Umeå" is "UMEÅ"). A site
+/// without an area is covered by nobody, so an operator must give it one before a dispatch.
+#[must_use]
+pub fn covers_area(areas: &[String], guard_area: &str) -> bool {
+    let wanted = guard_area.trim().to_lowercase();
+    !wanted.is_empty() && areas.iter().any(|a| a.trim().to_lowercase() == wanted)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_company_covers_its_own_areas_only_whatever_their_case() {
+        let areas = vec!["Umeå".to_owned(), " Knivsta ".to_owned()];
+        assert!(covers_area(&areas, "umeå"));
+        assert!(covers_area(&areas, "UMEÅ"));
+        assert!(covers_area(&areas, "Knivsta"));
+        assert!(!covers_area(&areas, "Uppsala"));
+        assert!(!covers_area(&areas, ""), "a site without an area");
+        assert!(!covers_area(&[], "Umeå"));
+    }
 
     #[test]
     fn names_round_trip_and_labels_differ_by_language() {

@@ -2040,13 +2040,28 @@ pub async fn act(
                     .await?;
                 }
                 IncidentAction::Dispatch { guard_company_id } => {
-                    let company: Option<String> =
-                        sqlx::query_scalar("SELECT name FROM guard_companies WHERE id = $1")
+                    let company: Option<(String, String)> =
+                        sqlx::query_as("SELECT name, areas FROM guard_companies WHERE id = $1")
                             .bind(guard_company_id)
                             .fetch_optional(&mut *tx)
                             .await
                             .map_err(db)?;
-                    let company = company.ok_or(StoreError::NotFound)?;
+                    let (company, areas) = company.ok_or(StoreError::NotFound)?;
+                    let areas: Vec<String> = serde_json::from_str(&areas).map_err(unavailable)?;
+                    let guard_area: String = sqlx::query_scalar(
+                        "SELECT s.guard_area FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    // Only a company covering the site's area is sent, whoever asks: the
+                    // page's list is a convenience, this is the rule.
+                    if !vakt_core::centre::covers_area(&areas, &guard_area) {
+                        return Err(StoreError::Conflict(format!(
+                            "{company} does not cover the site's guard area"
+                        )));
+                    }
                     let dispatch: i64 = sqlx::query_scalar(
                         "INSERT INTO dispatches (incident_id, guard_company_id, state, requested_at_us, requested_by)
                          VALUES ($1, $2, 'requested', $3, $4) RETURNING id",

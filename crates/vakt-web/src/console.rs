@@ -217,7 +217,7 @@ fn chrome(me: Option<&Me>, lang: Lang, title: &str) -> Chrome {
             ("/guard", "my_dispatches", Permission::GuardWork),
             ("/sites", "sites", Permission::ViewSites),
             ("/panels", "panels", Permission::ViewSites),
-            ("/customers", "customers", Permission::ViewSites),
+            ("/customers", "customers", Permission::ViewCustomers),
             ("/dashboard", "dashboard", Permission::ViewDashboard),
             ("/audit", "audit", Permission::ViewAudit),
             ("/admin/staff", "staff", Permission::ManageStaff),
@@ -582,32 +582,51 @@ async fn queue_rows<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page 
     Ok(Html(html).into_response())
 }
 
+/// How often an idle live queue checks that its session still stands, in milliseconds: a
+/// stream whose session ended is closed within this time even when nothing changes.
+pub const STREAM_SESSION_CHECK_MS: u64 = 5_000;
+
 /// The live queue: the rendered rows now and after every change, and the id of each changed
-/// incident (for an open incident page).
+/// incident (for an open incident page). The session is checked again before every event and
+/// every [`STREAM_SESSION_CHECK_MS`] while idle: once it is signed out, expired or no longer
+/// allowed the queue, the stream ends and sends nothing more.
 async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
     let me = st.me(&headers).await?;
     me.require(Permission::HandleAlarms)?;
     let mut changes = st.changes.subscribe();
     let first = render_rows(&st, &me).await.map_err(store_err(&me))?;
-    let state = (st.clone(), me, Some(first));
+    let state = (st.clone(), headers, Some(first));
     let stream = futures_util::stream::unfold(
         (state, changes_pending(&mut changes), changes),
-        |((st, me, first), _, mut changes)| async move {
+        |((st, headers, first), _, mut changes)| async move {
             if let Some(html) = first {
                 let event = SseEvent::default().event("rows").data(html);
                 return Some((
                     Ok::<_, Infallible>(vec![event]),
-                    ((st, me, None), Vec::new(), changes),
+                    ((st, headers, None), Vec::new(), changes),
                 ));
             }
             let mut changed = Vec::new();
-            match changes.recv().await {
-                Ok(id) => changed.push(id),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            loop {
+                let check = tokio::time::sleep(Duration::from_millis(STREAM_SESSION_CHECK_MS));
+                tokio::select! {
+                    received = changes.recv() => match received {
+                        Ok(id) => {
+                            changed.push(id);
+                            break;
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => break,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                    },
+                    () = check => {
+                        still_allowed(&st, &headers).await?;
+                    }
+                }
             }
             tokio::time::sleep(Duration::from_millis(QUEUE_COALESCE_MS)).await;
             changed.extend(changes_pending(&mut changes));
+            // Whoever reads this stream must still be signed in and allowed, now.
+            let me = still_allowed(&st, &headers).await?;
             let mut events = Vec::new();
             match render_rows(&st, &me).await {
                 Ok(html) => events.push(SseEvent::default().event("rows").data(html)),
@@ -620,7 +639,7 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
             for id in changed {
                 events.push(SseEvent::default().event("changed").data(id.to_string()));
             }
-            Some((Ok(events), ((st, me, None), Vec::new(), changes)))
+            Some((Ok(events), ((st, headers, None), Vec::new(), changes)))
         },
     );
     let flat =
@@ -635,6 +654,14 @@ async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Pag
     Ok(Sse::new(flat)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
+}
+
+/// The stream's reader as the session stands now, when still allowed the live queue.
+async fn still_allowed<S: Store>(st: &WebState<S>, headers: &HeaderMap) -> Option<Me> {
+    st.me(headers)
+        .await
+        .ok()
+        .filter(|me| me.may(Permission::HandleAlarms))
 }
 
 fn changes_pending(changes: &mut tokio::sync::broadcast::Receiver<i64>) -> Vec<i64> {
@@ -803,10 +830,7 @@ async fn incident_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, flash: Stri
         .map_err(store_err(me))?
         .into_iter()
         .map(|g| {
-            let covers = g
-                .areas
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(&site.spec.guard_area));
+            let covers = vakt_core::centre::covers_area(&g.areas, &site.spec.guard_area);
             (g.id, g.name, covers)
         })
         .collect();
@@ -1186,10 +1210,15 @@ fn problem_lines(lang: Lang, problems: &[Problem]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The customers a site form may choose from, with their identity numbers; only for those who
+/// may read customer records.
 async fn customer_choices<S: Store>(
     st: &WebState<S>,
     me: &Me,
 ) -> Result<Vec<(i64, String)>, Refusal> {
+    if !me.may(Permission::ViewCustomers) {
+        return Ok(Vec::new());
+    }
     Ok(st
         .store
         .customers()
@@ -1334,7 +1363,15 @@ async fn site_view<S: Store>(st: &WebState<S>, me: &Me, id: i64, problems: &[Pro
         status,
         &SitePage {
             c: chrome(Some(me), lang, "sites"),
-            customers: customer_choices(st, me).await?,
+            customers: if me.may(Permission::EditRegistry) {
+                customer_choices(st, me).await?
+            } else {
+                // Who the site belongs to, by name only: the rest is the customer's record.
+                site.customer
+                    .iter()
+                    .map(|c| (c.id, c.spec.name.clone()))
+                    .collect()
+            },
             selected_customer: site
                 .spec
                 .customer_id
@@ -1631,7 +1668,7 @@ struct CustomersPage {
 
 async fn customers_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
     let me = st.me(&headers).await?;
-    me.require(Permission::ViewSites)?;
+    me.require(Permission::ViewCustomers)?;
     Ok(render(&CustomersPage {
         c: chrome(Some(&me), me.lang, "customers"),
         customers: st.store.customers().await.map_err(store_err(&me))?,
@@ -1725,7 +1762,7 @@ async fn customer_page<S: Store>(
     Path(id): Path<i64>,
 ) -> Page {
     let me = st.me(&headers).await?;
-    me.require(Permission::ViewSites)?;
+    me.require(Permission::ViewCustomers)?;
     customer_view(&st, &me, id, None, &[]).await
 }
 

@@ -682,6 +682,30 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
         }
     }
     assert!(checked > 200, "{checked}");
+    // What each role reads, not only what it may call: the customer's personnummer is in
+    // the customer records and nowhere a role without them can read.
+    let personnummer = "19811218-9876";
+    for (role, console) in &consoles {
+        let Some(role) = role else { continue };
+        let site_page = console.get(&format!("/sites/{}", seeded.site)).await;
+        let customers = console.get("/customers").await;
+        if role.may(Permission::ViewCustomers) {
+            assert!(customers.body.contains(personnummer), "{role:?}");
+        } else {
+            assert!(
+                !customers.body.contains(personnummer),
+                "{role:?} /customers"
+            );
+            assert!(
+                !site_page.body.contains(personnummer),
+                "{role:?} reads the personnummer on the site page"
+            );
+        }
+        if role.may(Permission::ViewSites) {
+            assert!(site_page.body.contains("Villa Berg"), "{role:?}");
+        }
+    }
+    assert!(!Role::Technician.may(Permission::ViewCustomers));
     // A guard company's user never sees another company's dispatch.
     let operator = &consoles
         .iter()
@@ -700,12 +724,38 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
         .into_iter()
         .find(|g| g.id != seeded.company)
         .unwrap();
-    operator
+    // A company that does not cover the site's area is never sent, whatever id the form
+    // carries, and so never learns the site's name and address.
+    let outside = operator
         .post(
             &format!("/incidents/{incident_id}/dispatch"),
             &[("company", &other.id.to_string())],
         )
         .await;
+    assert_eq!(outside.status, 409, "{}", outside.body);
+    assert!(
+        app.app
+            .store
+            .dispatches_for(other.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a dispatch outside the company's areas"
+    );
+    let mut widened = other.clone();
+    widened.areas.push("uppsala".into());
+    app.app
+        .store
+        .save_guard_company(widened, &Actor::system())
+        .await
+        .unwrap();
+    let inside = operator
+        .post(
+            &format!("/incidents/{incident_id}/dispatch"),
+            &[("company", &other.id.to_string())],
+        )
+        .await;
+    assert_eq!(inside.status, 303, "{}", inside.body);
     let foreign = app.app.store.dispatches_for(other.id).await.unwrap()[0].id;
     let guard = &consoles
         .iter()
@@ -1112,4 +1162,117 @@ async fn a_graceful_stop_does_not_wait_for_the_engine_to_clear_a_backlog() {
         "the stop waited until the engine had handled all {last} signals (cursor {cursor})"
     );
     store.close().await;
+}
+
+/// A burglary, then a fire, then an authorised disarm, all inside the burglary's hold
+/// window: the fire must stay in the queue for an operator and the customer must not be
+/// told that no action is needed.
+#[tokio::test]
+async fn a_fire_joining_a_held_burglary_is_never_cancelled_by_a_disarm() {
+    let (gateway, received) = sms_gateway().await;
+    let app = spawn_app_with(settings(move |s| {
+        s.notify.sms_gateway_url = format!("http://{gateway}/sms");
+        s.notify.poll_ms = 50;
+    }))
+    .await;
+    seed(&app, 3_600).await;
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    eventually(5, "the burglary", || async { queue(&app).await.len() == 1 }).await;
+    assert!(!queue(&app).await[0]["hold_until"].is_null(), "held");
+    send(&app, 2, "#1234|Nri1/FA7").await;
+    eventually(5, "the fire on the incident", || async {
+        queue(&app)
+            .await
+            .first()
+            .is_some_and(|i| i["category"] == "fire")
+    })
+    .await;
+    let item = queue(&app).await[0].clone();
+    assert!(item["hold_until"].is_null(), "the fire ended the hold");
+    send(&app, 3, "#1234|Nri1/OP3").await;
+    // Give the engine and the notifier time to do what they would do.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let queued = queue(&app).await;
+    assert_eq!(queued.len(), 1, "the fire stays in the queue");
+    let detail = incident(&app, item["id"].as_i64().unwrap()).await;
+    assert_eq!(detail["state"], "open");
+    assert!(detail["resolution"].is_null());
+    assert!(
+        received.lock().await.is_empty(),
+        "no SMS tells the customer that no action is needed"
+    );
+    assert!(app.app.store.messages(10).await.unwrap().is_empty());
+    app.app.shutdown().await;
+}
+
+/// Reads server-sent events from `path` with `cookie` until the stream ends or `limit`
+/// passes; each `rows` event's data goes to `rows`. Returns whether the server ended it.
+async fn read_stream(
+    address: std::net::SocketAddr,
+    cookie: String,
+    rows: tokio::sync::mpsc::UnboundedSender<String>,
+    limit: Duration,
+) -> bool {
+    use tokio::io::AsyncBufReadExt;
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET /queue/events HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nAccept: text/event-stream\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut lines = tokio::io::BufReader::new(stream).lines();
+    let mut event = String::new();
+    let read = async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(name) = line.strip_prefix("event: ") {
+                event = name.to_owned();
+            } else if let Some(data) = line.strip_prefix("data: ")
+                && event == "rows"
+            {
+                let _ = rows.send(data.to_owned());
+            }
+        }
+    };
+    tokio::time::timeout(limit, read).await.is_ok()
+}
+
+#[tokio::test]
+async fn the_live_queue_stops_streaming_when_its_session_ends() {
+    let app = spawn_app_with(settings(|_| {})).await;
+    seed(&app, 3_600).await;
+    let operator = Console::sign_in(app.http, "operator", PASSWORD).await;
+    let (rows, mut received) = tokio::sync::mpsc::unbounded_channel();
+    let reader = tokio::spawn(read_stream(
+        app.http,
+        operator.cookie.clone(),
+        rows,
+        Duration::from_secs(20),
+    ));
+    // The stream is live: the first rows arrive, and so does an alarm.
+    let first = tokio::time::timeout(Duration::from_secs(5), received.recv()).await;
+    assert!(matches!(first, Ok(Some(_))), "the first rows");
+    send(&app, 1, "#1234|Nri1/BA4").await;
+    let live = tokio::time::timeout(Duration::from_secs(5), async {
+        while let Some(html) = received.recv().await {
+            if html.contains("Villa Berg") {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(live, Ok(true), "the alarm reached the live queue");
+
+    // Signed out: the next alarm must not reach this stream, and the stream ends.
+    let out = operator.post("/logout", &[]).await;
+    assert_eq!(out.status, 303);
+    send(&app, 2, "#1234|Nri1/FA7").await;
+    let ended = reader.await.unwrap();
+    assert!(ended, "the stream went on after its session ended");
+    while let Ok(html) = received.try_recv() {
+        assert!(
+            !html.contains("Brand") && !html.contains("Fire"),
+            "a new alarm was streamed after sign-out"
+        );
+    }
+    app.app.shutdown().await;
 }
