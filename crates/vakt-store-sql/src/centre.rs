@@ -15,14 +15,15 @@ use vakt_core::centre::{
     Authority, DispatchState, KeyAction, KeyState, PointKind, Resolution, Role, Step, StepOutcome,
 };
 use vakt_core::hold::{self, DisarmOutcome, HeldIncident};
+use vakt_core::lockout::{self, Attempt, Lockout};
 use vakt_core::{Category, Condition, UnixMicros};
 use vakt_store::centre::IncidentState;
 use vakt_store::{
-    Actor, AlarmPoint, AuditEntry, Contact, Customer, CustomerKind, Dispatch, DispatchUpdate,
-    EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail, IncidentEvent,
-    IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry, NewContact, NewCustomer,
-    NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef, SecretState,
-    Session, Shard, ShardLease, SiteDetail, SiteSummary, Staff, StoreError, TestMode,
+    Actor, AlarmPoint, AuditEntry, CheckStart, Contact, Customer, CustomerKind, Dispatch,
+    DispatchUpdate, EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail,
+    IncidentEvent, IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry, NewContact,
+    NewCustomer, NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef,
+    SecretState, Session, Shard, ShardLease, SiteDetail, SiteSummary, Staff, StoreError, TestMode,
 };
 
 use crate::{db, unavailable};
@@ -905,40 +906,59 @@ pub async fn secret(pool: &AnyPool, which: SecretRef) -> Result<SecretState> {
     secret_in(&mut c, which).await
 }
 
-pub async fn record_check(
+pub async fn begin_check(
     c: &mut AnyConnection,
     which: SecretRef,
-    right: bool,
     now: UnixMicros,
-    failures_max: u32,
-    lock_us: i64,
-) -> Result<SecretState> {
+    policy: Lockout,
+) -> Result<CheckStart> {
     let mut tx = crate::begin(c).await?;
-    let (table, _, failures_column, locked_column, id) = secret_columns(which);
     let state = secret_in(&mut tx, which).await?;
-    let (failures, locked) = if right {
-        (0, None)
-    } else {
-        let failures = state.failures.saturating_add(1);
-        let locked = if failures >= failures_max.max(1) {
-            Some(now.0 + lock_us)
-        } else {
-            state.locked_until.map(|t| t.0)
-        };
-        (failures, locked)
+    let Some(hash) = state.hash else {
+        return Ok(CheckStart::NotSet);
     };
-    sqlx::query(AssertSqlSafe(format!(
+    let (failures, locked_until) =
+        match lockout::attempt(policy, state.failures, state.locked_until, now) {
+            Attempt::Refused { until } => return Ok(CheckStart::Locked(until)),
+            Attempt::Counted {
+                failures,
+                locked_until,
+            } => (failures, locked_until),
+        };
+    write_check(&mut tx, which, failures, locked_until).await?;
+    tx.commit().await.map_err(db)?;
+    Ok(CheckStart::Check {
+        hash,
+        locks: locked_until.is_some(),
+    })
+}
+
+pub async fn check_passed(c: &mut AnyConnection, which: SecretRef) -> Result<()> {
+    let mut tx = crate::begin(c).await?;
+    write_check(&mut tx, which, 0, None).await?;
+    tx.commit().await.map_err(db)
+}
+
+async fn write_check(
+    c: &mut AnyConnection,
+    which: SecretRef,
+    failures: u32,
+    locked_until: Option<UnixMicros>,
+) -> Result<()> {
+    let (table, _, failures_column, locked_column, id) = secret_columns(which);
+    let done = sqlx::query(AssertSqlSafe(format!(
         "UPDATE {table} SET {failures_column} = $1, {locked_column} = $2 WHERE id = $3"
     )))
     .bind(i64::from(failures))
-    .bind(locked)
+    .bind(locked_until.map(|t| t.0))
     .bind(id)
-    .execute(&mut *tx)
+    .execute(&mut *c)
     .await
     .map_err(db)?;
-    let after = secret_in(&mut tx, which).await?;
-    tx.commit().await.map_err(db)?;
-    Ok(after)
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
 }
 
 // --- guard companies and keys ---

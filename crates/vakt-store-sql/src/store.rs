@@ -14,8 +14,8 @@ use tokio::sync::oneshot;
 use vakt_core::centre::{KeyAction, Step};
 use vakt_core::{Category, Clock, UnixMicros};
 use vakt_store::{
-    Actor, AlarmPoint, AuditEntry, Centre, CommitHealth, CommitStatus, Committed, Customer,
-    Dispatch, DispatchUpdate, EngineChange, GuardCompany, ImportOutcome, IncidentAction,
+    Actor, AlarmPoint, AuditEntry, Centre, CheckStart, CommitHealth, CommitStatus, Committed,
+    Customer, Dispatch, DispatchUpdate, EngineChange, GuardCompany, ImportOutcome, IncidentAction,
     IncidentDetail, IncidentTimes, Journal, KeyEvent, LinkState, NewContact, NewCustomer, NewSite,
     NewStaff, NewTransmitter, OutboxMessage, PanelUser, QueueItem, Registry, SecretRef,
     SecretState, Session, Shard, ShardLease, SignalFilter, SignalRecord, SiteDetail, SiteSummary,
@@ -322,25 +322,19 @@ impl Centre for SqlStore {
         centre::secret(&self.readers, which).await
     }
 
-    async fn record_check(
+    async fn begin_check(
         &self,
         which: SecretRef,
-        right: bool,
         now: UnixMicros,
-        failures_max: u32,
-        lock_us: i64,
-    ) -> Result<SecretState, StoreError> {
-        self.job(move |c| {
-            Box::pin(centre::record_check(
-                c,
-                which,
-                right,
-                now,
-                failures_max,
-                lock_us,
-            ))
-        })
-        .await
+        policy: vakt_core::lockout::Lockout,
+    ) -> Result<CheckStart, StoreError> {
+        self.job(move |c| Box::pin(centre::begin_check(c, which, now, policy)))
+            .await
+    }
+
+    async fn check_passed(&self, which: SecretRef) -> Result<(), StoreError> {
+        self.job(move |c| Box::pin(centre::check_passed(c, which)))
+            .await
     }
 
     async fn guard_companies(&self) -> Result<Vec<GuardCompany>, StoreError> {

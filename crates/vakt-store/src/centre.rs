@@ -361,6 +361,22 @@ pub struct SecretState {
     pub locked_until: Option<UnixMicros>,
 }
 
+/// How a check of a secret may go on, as [`crate::Centre::begin_check`] decided.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckStart {
+    /// No secret is set: nothing to check, nothing counted.
+    NotSet,
+    /// Locked until then: not checked.
+    Locked(UnixMicros),
+    /// Counted; check the answer against `hash`.
+    Check {
+        /// The stored hash.
+        hash: String,
+        /// Whether this attempt locked the secret: if the answer is wrong, it is locked now.
+        locks: bool,
+    },
+}
+
 /// A login session.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {

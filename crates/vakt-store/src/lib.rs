@@ -25,11 +25,11 @@ pub mod registry;
 pub mod secret;
 
 pub use centre::{
-    Actor, AlarmPoint, AuditEntry, Contact, Customer, CustomerKind, Dispatch, DispatchUpdate,
-    EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail, IncidentEvent,
-    IncidentState, IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry, NewContact,
-    NewCustomer, NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem, SecretRef,
-    SecretState, Session, SiteDetail, SiteSummary, Staff, TestMode,
+    Actor, AlarmPoint, AuditEntry, CheckStart, Contact, Customer, CustomerKind, Dispatch,
+    DispatchUpdate, EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail,
+    IncidentEvent, IncidentState, IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry,
+    NewContact, NewCustomer, NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem,
+    SecretRef, SecretState, Session, SiteDetail, SiteSummary, Staff, TestMode,
 };
 pub use input::{FieldError, TransmitterInput};
 pub use journal::{
@@ -210,16 +210,20 @@ pub trait Centre: Send + Sync + 'static {
         &self,
         which: SecretRef,
     ) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
-    /// Records a check: a success clears the failures; the `failures_max`-th failure in a
-    /// row locks the secret until `now + lock_us`. Returns the state after.
-    fn record_check(
+    /// Starts a check of a secret, in one write: a locked secret is refused; otherwise the
+    /// attempt is counted as a failure before anyone checks it (`vakt_core::lockout`), and
+    /// the hash to check against is handed out. Parallel attempts are counted one by one,
+    /// so no more than `failures_max` are ever checked before a lock.
+    fn begin_check(
         &self,
         which: SecretRef,
-        right: bool,
         now: UnixMicros,
-        failures_max: u32,
-        lock_us: i64,
-    ) -> impl Future<Output = Result<SecretState, StoreError>> + Send;
+        policy: vakt_core::lockout::Lockout,
+    ) -> impl Future<Output = Result<CheckStart, StoreError>> + Send;
+
+    /// A check begun with [`Centre::begin_check`] found the secret right: clears the count.
+    fn check_passed(&self, which: SecretRef)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
 
     // --- guard companies and keys ---
 

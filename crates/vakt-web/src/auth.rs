@@ -9,8 +9,11 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use vakt_core::UnixMicros;
 use vakt_core::centre::{Permission, Role};
+use vakt_core::lockout::Lockout;
 use vakt_store::secret::{new_token, token_hash};
-use vakt_store::{Centre, SecretRef, Staff, StoreError};
+use vakt_store::{Centre, CheckStart, SecretRef, Staff, StoreError};
+
+use crate::Check;
 
 use crate::i18n::Lang;
 
@@ -300,24 +303,10 @@ pub async fn sign_in<S: Centre>(
         Err(error) => return Err(error),
     };
     let which = SecretRef::Staff(staff.id);
-    let state = store.secret(which).await?;
-    if state.locked_until.is_some_and(|t| t > now) {
-        return Ok(SignIn::Locked);
-    }
-    let right = state
-        .hash
-        .as_deref()
-        .is_some_and(|hash| hasher.verify(password, hash));
-    let lock_us = i64::from(security.lock_s) * 1_000_000;
-    let after = store
-        .record_check(which, right, now, security.failures_max, lock_us)
-        .await?;
-    if !right {
-        return Ok(if after.locked_until.is_some_and(|t| t > now) {
-            SignIn::Locked
-        } else {
-            SignIn::Wrong
-        });
+    match check_secret(store, hasher, security, which, password, now).await? {
+        Check::Right => {}
+        Check::Locked => return Ok(SignIn::Locked),
+        Check::Wrong | Check::NotSet => return Ok(SignIn::Wrong),
     }
     let token = new_token();
     let expires = now.add_micros(i64::from(security.session_hours) * 3_600 * 1_000_000);
@@ -334,6 +323,41 @@ pub async fn sign_in<S: Centre>(
         u64::from(security.session_hours) * 3_600
     );
     Ok(SignIn::Ok { cookie, staff })
+}
+
+/// Checks what someone said against a stored secret (a staff password, a contact's ARC
+/// password, a revoking code), with the lock after repeated failures. The attempt is counted
+/// in the store before the slow hash is checked (`vakt_core::lockout`), so parallel attempts
+/// are counted as many as they are and no more than `failures_max` are ever checked.
+///
+/// # Errors
+/// When the store fails.
+pub async fn check_secret<S: Centre>(
+    store: &S,
+    hasher: &vakt_store::secret::SecretHasher,
+    security: SecurityConfig,
+    which: SecretRef,
+    said: &str,
+    now: UnixMicros,
+) -> Result<Check, StoreError> {
+    let policy = Lockout {
+        failures_max: security.failures_max,
+        lock_us: i64::from(security.lock_s) * 1_000_000,
+    };
+    match store.begin_check(which, now, policy).await? {
+        CheckStart::NotSet => Ok(Check::NotSet),
+        CheckStart::Locked(_) => Ok(Check::Locked),
+        CheckStart::Check { hash, locks } => {
+            if hasher.verify(said, &hash) {
+                store.check_passed(which).await?;
+                Ok(Check::Right)
+            } else if locks {
+                Ok(Check::Locked)
+            } else {
+                Ok(Check::Wrong)
+            }
+        }
+    }
 }
 
 /// The cookie that ends a session in the browser.

@@ -92,24 +92,15 @@ pub async fn verify_secret<S: Store>(
     said: &str,
     now: UnixMicros,
 ) -> Result<Check, StoreError> {
-    let secret = state.store.secret(which).await?;
-    if secret.locked_until.is_some_and(|t| t > now) {
-        return Ok(Check::Locked);
-    }
-    let Some(hash) = secret.hash else {
-        return Ok(Check::NotSet);
-    };
-    let right = state.hasher.verify(said, &hash);
-    let lock_us = i64::from(state.security.lock_s) * 1_000_000;
-    let after = state
-        .store
-        .record_check(which, right, now, state.security.failures_max, lock_us)
-        .await?;
-    Ok(match (right, after.locked_until.is_some_and(|t| t > now)) {
-        (true, _) => Check::Right,
-        (false, true) => Check::Locked,
-        (false, false) => Check::Wrong,
-    })
+    auth::check_secret(
+        &state.store,
+        &state.hasher,
+        state.security,
+        which,
+        said,
+        now,
+    )
+    .await
 }
 
 /// Contacts ready to store: each new password hashed, none kept in plain.

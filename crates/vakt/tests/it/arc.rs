@@ -1276,3 +1276,71 @@ async fn the_live_queue_stops_streaming_when_its_session_ends() {
     }
     app.app.shutdown().await;
 }
+
+/// Forty wrong passwords for one login at once: each is counted, no more than
+/// `failures_max` are checked, and the right password afterwards finds the login locked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sign_ins_are_counted_as_many_as_they_are() {
+    let app = spawn_app_with(settings(|s| {
+        // A hash that takes a moment, as a real one does, so the attempts overlap.
+        s.security.hash_memory_kib = 4_096;
+        s.security.hash_iterations = 2;
+    }))
+    .await;
+    seed(&app, 3_600).await;
+    let lead = app.app.store.staff_by_login("lead").await.unwrap();
+    let attempts: Vec<_> = (0..40)
+        .map(|n| {
+            let address = app.http;
+            tokio::spawn(async move {
+                let password = format!("wrong password {n}");
+                vakt_testkit::request(
+                    address,
+                    "POST",
+                    "/login",
+                    "",
+                    Some(&[("login", "lead"), ("password", &password)]),
+                )
+                .await
+                .unwrap()
+            })
+        })
+        .collect();
+    let (mut wrong, mut locked) = (0, 0);
+    for attempt in attempts {
+        let answer = attempt.await.unwrap();
+        assert_eq!(answer.status, 401, "{}", answer.body);
+        if answer.body.contains("låst") {
+            locked += 1;
+        } else {
+            wrong += 1;
+        }
+    }
+    let failures = app
+        .app
+        .store
+        .secret(vakt_store::SecretRef::Staff(lead.id))
+        .await
+        .unwrap()
+        .failures;
+    assert_eq!(
+        failures, 5,
+        "every checked attempt counted, and only five checked"
+    );
+    assert_eq!((wrong, locked), (4, 36), "the fifth failure locks");
+    let right = vakt_testkit::request(
+        app.http,
+        "POST",
+        "/login",
+        "",
+        Some(&[("login", "lead"), ("password", PASSWORD)]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        right.status, 401,
+        "the right password after the burst is refused"
+    );
+    assert!(right.body.contains("låst"), "{}", right.body);
+    app.app.shutdown().await;
+}
