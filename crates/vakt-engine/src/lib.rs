@@ -22,10 +22,12 @@ use vakt_store::{
     StoreError, Verdict,
 };
 
-pub use rules::{Rules, SiteView};
+pub use rules::{RecentAlarms, Rules, SiteView};
 
 /// One hour, in microseconds: the runaway window.
 pub const RUNAWAY_WINDOW_US: i64 = 3_600 * 1_000_000;
+/// Points whose recent alarms the engine remembers before it forgets those quiet for an hour.
+pub const RECENT_POINTS_MAX: usize = 100_000;
 /// Most supervision misses raised in one pass.
 pub const MISSES_PER_PASS_MAX: usize = 1_000;
 
@@ -99,6 +101,10 @@ struct Engine<S> {
     /// Transmitter → (site, supervision allowance in µs).
     transmitters: HashMap<i64, (i64, i64)>,
     sites: HashMap<i64, Arc<SiteView>>,
+    /// Each point's recent alarms, for the runaway rule.
+    recent: HashMap<(i64, u32), RecentAlarms>,
+    /// Whether `recent` has been read from the store.
+    recent_loaded: bool,
     deadlines: Deadlines<i64>,
     /// The instant up to which silence has been judged ([`judged_until`]): never the wall
     /// clock while the engine is behind the journal.
@@ -203,6 +209,39 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         }
     }
 
+    /// How many alarms a point sent in the runaway window before `at`, recording this one,
+    /// from memory: what the store remembers is read once, when the engine first needs it
+    /// (from an hour before the first signal it handles), and this engine writes every alarm
+    /// of its transmitters' sites after that.
+    async fn point_alarms_before(
+        &mut self,
+        site_id: i64,
+        zone: u32,
+        at: UnixMicros,
+    ) -> Result<u32, StoreError> {
+        let limit = self.config.rules.runaway_alarms_per_hour;
+        if !self.recent_loaded {
+            let since = at.add_micros(-RUNAWAY_WINDOW_US);
+            let mut recent: HashMap<(i64, u32), RecentAlarms> = HashMap::new();
+            for (site, point, when) in self.store.point_alarms_since(since).await? {
+                recent
+                    .entry((site, point))
+                    .or_default()
+                    .record(when, RUNAWAY_WINDOW_US, limit);
+            }
+            self.recent = recent;
+            self.recent_loaded = true;
+        }
+        if self.recent.len() >= RECENT_POINTS_MAX && !self.recent.contains_key(&(site_id, zone)) {
+            self.recent.retain(|_, r| !r.stale(at, RUNAWAY_WINDOW_US));
+        }
+        Ok(self
+            .recent
+            .entry((site_id, zone))
+            .or_default()
+            .record(at, RUNAWAY_WINDOW_US, limit))
+    }
+
     async fn site(&mut self, site_id: i64) -> Result<Option<Arc<SiteView>>, StoreError> {
         if let Some(view) = self.sites.get(&site_id) {
             return Ok(Some(view.clone()));
@@ -238,7 +277,6 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
         };
         let mut changes = Vec::new();
         let mut heard: HashMap<i64, UnixMicros> = HashMap::new();
-        let mut batch_alarms: HashMap<(i64, u32), u32> = HashMap::new();
         let mut reloaded = false;
         for signal in &signals {
             let record = &signal.record;
@@ -286,11 +324,7 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
             for event in &record.events {
                 let mut earlier = 0;
                 if let (true, Some(zone)) = (rules::is_alarm(event.category), event.zone) {
-                    let since = UnixMicros(at.0 - RUNAWAY_WINDOW_US);
-                    let stored = self.store.point_alarms_since(site_id, zone, since).await?;
-                    let in_batch = batch_alarms.entry((site_id, zone)).or_default();
-                    earlier = stored + *in_batch;
-                    *in_batch += 1;
+                    earlier = self.point_alarms_before(site_id, zone, at).await?;
                 }
                 let decided = rules::decide(
                     &self.config.rules,
@@ -405,6 +439,8 @@ pub async fn run<S>(
         revision: None,
         transmitters: HashMap::new(),
         sites: HashMap::new(),
+        recent: HashMap::new(),
+        recent_loaded: false,
         deadlines: Deadlines::new(),
         judged: None,
         cursor: 0,
@@ -431,6 +467,9 @@ pub async fn run<S>(
             }
             Err(error) => {
                 tracing::error!(%error, "the engine could not finish a pass; retrying");
+                // What it remembered of the failed batch was never committed: read it again.
+                engine.recent.clear();
+                engine.recent_loaded = false;
                 false
             }
         };

@@ -114,6 +114,48 @@ impl SiteView {
     }
 }
 
+/// The newest alarm times of one point within the runaway window, kept by the engine so that
+/// counting a point's alarms costs no database read after the first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecentAlarms {
+    /// Oldest first; never more than the runaway limit plus one.
+    times: std::collections::VecDeque<UnixMicros>,
+}
+
+impl RecentAlarms {
+    /// Starts from the times the store remembers (oldest first).
+    #[must_use]
+    pub fn from_stored(times: Vec<UnixMicros>) -> RecentAlarms {
+        RecentAlarms {
+            times: times.into(),
+        }
+    }
+
+    /// Records an alarm at `at` and returns how many came in the `window_us` before it (this
+    /// one not included), counting at most `limit + 1` of them, which is all the runaway rule
+    /// needs.
+    pub fn record(&mut self, at: UnixMicros, window_us: i64, limit: u32) -> u32 {
+        let since = at.add_micros(-window_us);
+        while self.times.front().is_some_and(|&t| t < since) {
+            self.times.pop_front();
+        }
+        let earlier = u32::try_from(self.times.len()).unwrap_or(u32::MAX);
+        self.times.push_back(at);
+        while self.times.len() > limit as usize + 1 {
+            self.times.pop_front();
+        }
+        earlier
+    }
+
+    /// Whether nothing of it is inside the window before `now`.
+    #[must_use]
+    pub fn stale(&self, now: UnixMicros, window_us: i64) -> bool {
+        self.times
+            .back()
+            .is_none_or(|&t| t < now.add_micros(-window_us))
+    }
+}
+
 /// Whether a category is an alarm an operator must handle.
 #[must_use]
 pub fn is_alarm(category: Category) -> bool {
@@ -430,6 +472,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn recent_alarms_count_the_window_before_each_alarm() {
+        let hour = 3_600 * 1_000_000;
+        let mut recent = RecentAlarms::from_stored(vec![AT, AT.add_micros(10)]);
+        assert_eq!(recent.record(AT.add_micros(20), hour, 10), 2);
+        assert_eq!(recent.record(AT.add_micros(30), hour, 10), 3);
+        // An hour after the first, it has left the window.
+        assert_eq!(recent.record(AT.add_micros(hour + 5), hour, 10), 3);
+        let mut many = RecentAlarms::default();
+        for n in 0..50 {
+            many.record(AT.add_micros(n), hour, 10);
+        }
+        assert_eq!(
+            many.record(AT.add_micros(50), hour, 10),
+            11,
+            "capped at limit + 1"
+        );
+        assert!(!many.stale(AT.add_micros(51), hour));
+        assert!(many.stale(AT.add_micros(hour + 51), hour));
     }
 
     #[test]

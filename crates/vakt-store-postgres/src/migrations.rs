@@ -26,6 +26,11 @@ const MIGRATIONS: &[Step] = &[
         "engine shards",
         include_str!("../migrations/0004_engine_shards.sql"),
     ),
+    (
+        5,
+        "point alarms",
+        include_str!("../migrations/0005_point_alarms.sql"),
+    ),
 ];
 
 /// Applies every migration not yet applied.

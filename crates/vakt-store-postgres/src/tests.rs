@@ -760,11 +760,15 @@ mod checks {
         let incident = touched[0];
         assert_eq!(store.engine_cursor(whole).await.unwrap(), 12);
         assert_eq!(
+            store.point_alarms_since(UnixMicros(NOW - 1)).await.unwrap(),
+            vec![(w.site, 3, UnixMicros(NOW))]
+        );
+        assert!(
             store
-                .point_alarms_since(w.site, 3, UnixMicros(NOW - 1))
+                .point_alarms_since(UnixMicros(NOW + 1))
                 .await
-                .unwrap(),
-            1
+                .unwrap()
+                .is_empty()
         );
         let queue = store.queue().await.unwrap();
         assert_eq!(queue.len(), 1);

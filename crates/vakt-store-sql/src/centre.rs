@@ -1368,7 +1368,9 @@ async fn open_incident(tx: &mut AnyConnection, site_id: i64) -> Result<Option<An
     .map_err(db)
 }
 
-async fn add_event(tx: &mut AnyConnection, incident_id: i64, event: &EventNote) -> Result<()> {
+/// An event on an incident, without counting it on the incident: the engine's batch counts
+/// its events in memory and writes each incident's count once ([`EngineBatch`]).
+async fn insert_event(tx: &mut AnyConnection, incident_id: i64, event: &EventNote) -> Result<()> {
     sqlx::query(
         "INSERT INTO incident_events (incident_id, signal_id, at_us, category, condition, code, zone, user_number, text)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1385,23 +1387,97 @@ async fn add_event(tx: &mut AnyConnection, incident_id: i64, event: &EventNote) 
     .execute(&mut *tx)
     .await
     .map_err(db)?;
-    sqlx::query("UPDATE incidents SET events = events + 1 WHERE id = $1")
-        .bind(incident_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(db)?;
     Ok(())
+}
+
+/// What one engine transaction knows of the sites' open incidents and the events it added,
+/// so that an alarm storm costs one statement per event instead of three: the open incident
+/// is read once per site and kept up to date here, and each incident's event count is
+/// written once at the end. Safe because the transaction is the only writer while it runs.
+#[derive(Debug, Default)]
+struct EngineBatch {
+    open: HashMap<i64, Option<OpenIncident>>,
+    events: HashMap<i64, i64>,
+}
+
+/// The columns of an open incident the engine's rules need.
+#[derive(Clone, Debug)]
+struct OpenIncident {
+    id: i64,
+    priority: i64,
+    category: String,
+    hold_until: Option<i64>,
+    owner: Option<i64>,
+    runaway_zone: Option<i64>,
+}
+
+impl EngineBatch {
+    async fn open(&mut self, tx: &mut AnyConnection, site_id: i64) -> Result<Option<OpenIncident>> {
+        if let Some(known) = self.open.get(&site_id) {
+            return Ok(known.clone());
+        }
+        let found = match open_incident(tx, site_id).await? {
+            Some(row) => Some(OpenIncident {
+                id: get(&row, "id")?,
+                priority: get(&row, "priority")?,
+                category: get(&row, "category")?,
+                hold_until: get(&row, "hold_until_us")?,
+                owner: get(&row, "owner_id")?,
+                runaway_zone: get(&row, "runaway_zone")?,
+            }),
+            None => None,
+        };
+        self.open.insert(site_id, found.clone());
+        Ok(found)
+    }
+
+    async fn add_event(
+        &mut self,
+        tx: &mut AnyConnection,
+        incident_id: i64,
+        event: &EventNote,
+    ) -> Result<()> {
+        insert_event(tx, incident_id, event).await?;
+        *self.events.entry(incident_id).or_default() += 1;
+        Ok(())
+    }
+
+    async fn write_counts(&mut self, tx: &mut AnyConnection) -> Result<()> {
+        for (id, added) in self.events.drain() {
+            sqlx::query("UPDATE incidents SET events = events + $1 WHERE id = $2")
+                .bind(added)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a new incident opens with.
+struct Opening<'a> {
+    site_id: i64,
+    event: &'a EventNote,
+    title: &'a str,
+    hold_until: Option<UnixMicros>,
+    runaway_zone: Option<u32>,
+    supervision_of: Option<i64>,
 }
 
 async fn new_incident(
     tx: &mut AnyConnection,
-    site_id: i64,
-    event: &EventNote,
-    title: &str,
-    hold_until: Option<UnixMicros>,
-    runaway_zone: Option<u32>,
-    supervision_of: Option<i64>,
+    batch: &mut EngineBatch,
+    opening: Opening<'_>,
 ) -> Result<i64> {
+    let Opening {
+        site_id,
+        event,
+        title,
+        hold_until,
+        runaway_zone,
+        supervision_of,
+    } = opening;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO incidents (site_id, category, priority, title, state, opened_at_us, hold_until_us, runaway_zone, supervision_of)
          VALUES ($1, $2, $3, $4, 'open', $5, $6, $7, $8) RETURNING id",
@@ -1417,7 +1493,20 @@ async fn new_incident(
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    add_event(tx, id, event).await?;
+    batch.add_event(tx, id, event).await?;
+    if supervision_of.is_none() {
+        batch.open.insert(
+            site_id,
+            Some(OpenIncident {
+                id,
+                priority: i64::from(event.category.priority()),
+                category: event.category.as_str().to_owned(),
+                hold_until: hold_until.map(|t| t.0),
+                owner: None,
+                runaway_zone: runaway_zone.map(i64::from),
+            }),
+        );
+    }
     let detail = match hold_until {
         Some(until) => format!("{title}; held for an authorised disarm until {}", until.0),
         None => title.to_owned(),
@@ -1428,6 +1517,7 @@ async fn new_incident(
 
 async fn apply_change(
     tx: &mut AnyConnection,
+    batch: &mut EngineBatch,
     change: EngineChange,
     now: UnixMicros,
 ) -> Result<Option<i64>> {
@@ -1440,16 +1530,22 @@ async fn apply_change(
             keeps_hold,
             runaway_zone,
         } => {
-            let Some(open) = open_incident(tx, site_id).await? else {
-                return new_incident(tx, site_id, &event, &title, hold_until, runaway_zone, None)
-                    .await
-                    .map(Some);
+            let Some(open) = batch.open(tx, site_id).await? else {
+                let opening = Opening {
+                    site_id,
+                    event: &event,
+                    title: &title,
+                    hold_until,
+                    runaway_zone,
+                    supervision_of: None,
+                };
+                return new_incident(tx, batch, opening).await.map(Some);
             };
-            let id: i64 = get(&open, "id")?;
-            let priority: i64 = get(&open, "priority")?;
-            add_event(tx, id, &event).await?;
-            let held: Option<i64> = get(&open, "hold_until_us")?;
-            if held.is_some() && !keeps_hold {
+            let (id, priority) = (open.id, open.priority);
+            batch.add_event(tx, id, &event).await?;
+            let mut after = open.clone();
+            if open.hold_until.is_some() && !keeps_hold {
+                after.hold_until = None;
                 sqlx::query("UPDATE incidents SET hold_until_us = NULL WHERE id = $1")
                     .bind(id)
                     .execute(&mut *tx)
@@ -1458,6 +1554,8 @@ async fn apply_change(
                 log(tx, id, event.at, "system", "hold_ended", None, None, &title).await?;
             }
             if i64::from(event.category.priority()) > priority {
+                after.priority = i64::from(event.category.priority());
+                after.category = event.category.as_str().to_owned();
                 sqlx::query(
                     "UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4",
                 )
@@ -1470,37 +1568,37 @@ async fn apply_change(
                 .map_err(db)?;
                 log(tx, id, event.at, "system", "escalated", None, None, &title).await?;
             }
-            if let Some(zone) = runaway_zone {
-                let flagged: Option<i64> = get(&open, "runaway_zone")?;
-                if flagged.is_none() {
-                    sqlx::query("UPDATE incidents SET runaway_zone = $1 WHERE id = $2")
-                        .bind(i64::from(zone))
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                    log(
-                        tx,
-                        id,
-                        event.at,
-                        "system",
-                        "runaway",
-                        None,
-                        None,
-                        &format!("zone {zone}"),
-                    )
-                    .await?;
-                }
+            if let Some(zone) = runaway_zone
+                && open.runaway_zone.is_none()
+            {
+                after.runaway_zone = Some(i64::from(zone));
+                sqlx::query("UPDATE incidents SET runaway_zone = $1 WHERE id = $2")
+                    .bind(i64::from(zone))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                log(
+                    tx,
+                    id,
+                    event.at,
+                    "system",
+                    "runaway",
+                    None,
+                    None,
+                    &format!("zone {zone}"),
+                )
+                .await?;
             }
+            batch.open.insert(site_id, Some(after));
             Ok(Some(id))
         }
         EngineChange::Attach { site_id, event } => {
-            let Some(open) = open_incident(tx, site_id).await? else {
+            let Some(open) = batch.open(tx, site_id).await? else {
                 return Ok(None);
             };
-            let id: i64 = get(&open, "id")?;
-            add_event(tx, id, &event).await?;
-            Ok(Some(id))
+            batch.add_event(tx, open.id, &event).await?;
+            Ok(Some(open.id))
         }
         EngineChange::AuthorisedDisarm {
             site_id,
@@ -1508,23 +1606,22 @@ async fn apply_change(
             by,
             message,
         } => {
-            let Some(open) = open_incident(tx, site_id).await? else {
+            let Some(open) = batch.open(tx, site_id).await? else {
                 return Ok(None);
             };
-            let id: i64 = get(&open, "id")?;
-            add_event(tx, id, &event).await?;
-            let hold: Option<i64> = get(&open, "hold_until_us")?;
-            let owner: Option<i64> = get(&open, "owner_id")?;
-            let highest: String = get(&open, "category")?;
+            let id = open.id;
+            batch.add_event(tx, id, &event).await?;
             let outcome = hold::on_authorised_disarm(
                 HeldIncident {
-                    hold_until: hold.map(UnixMicros),
-                    category: category(&highest),
-                    taken: owner.is_some(),
+                    hold_until: open.hold_until.map(UnixMicros),
+                    category: category(&open.category),
+                    taken: open.owner.is_some(),
                 },
                 event.at,
             );
             if outcome == DisarmOutcome::Cancel {
+                // Closed: whether another is open is read again when next needed.
+                batch.open.remove(&site_id);
                 sqlx::query(
                     "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = 'cancelled', closed_by = $2 WHERE id = $3",
                 )
@@ -1583,16 +1680,15 @@ async fn apply_change(
             if missing.unwrap_or(0) != 0 {
                 return Ok(None);
             }
-            let id = new_incident(
-                tx,
+            let opening = Opening {
                 site_id,
-                &event,
-                &title,
-                None,
-                None,
-                Some(transmitter_id),
-            )
-            .await?;
+                event: &event,
+                title: &title,
+                hold_until: None,
+                runaway_zone: None,
+                supervision_of: Some(transmitter_id),
+            };
+            let id = new_incident(tx, batch, opening).await?;
             sqlx::query(
                 "INSERT INTO link_state (transmitter_id, last_heard_us, missing, incident_id) VALUES ($1, 0, 1, $2)
                  ON CONFLICT (transmitter_id) DO UPDATE SET missing = 1, incident_id = excluded.incident_id",
@@ -1618,7 +1714,7 @@ async fn apply_change(
             let Some(Some(id)) = incident else {
                 return Ok(None);
             };
-            add_event(tx, id, &event).await?;
+            batch.add_event(tx, id, &event).await?;
             log(
                 tx,
                 id,
@@ -1706,13 +1802,16 @@ pub async fn apply_engine(
         )));
     }
     let mut touched = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut batch = EngineBatch::default();
     for change in changes {
-        if let Some(id) = apply_change(&mut tx, change, now).await?
-            && !touched.contains(&id)
+        if let Some(id) = apply_change(&mut tx, &mut batch, change, now).await?
+            && seen.insert(id)
         {
             touched.push(id);
         }
     }
+    batch.write_counts(&mut tx).await?;
     crate::announce(&mut tx, &touched).await?;
     tx.commit().await.map_err(db)?;
     Ok(touched)
@@ -1755,22 +1854,23 @@ pub async fn expired_test_modes(
 
 pub async fn point_alarms_since(
     pool: &AnyPool,
-    site_id: i64,
-    zone: u32,
     since: UnixMicros,
-) -> Result<u32> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM incident_events e JOIN incidents i ON i.id = e.incident_id
-         WHERE e.zone = $1 AND e.at_us >= $2 AND i.site_id = $3 AND e.condition = 'new'
-         AND e.category IN ('fire', 'hold_up', 'medical', 'burglary', 'tamper', 'technical', 'unknown')",
+) -> Result<Vec<(i64, u32, UnixMicros)>> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.site_id, e.zone, e.at_us FROM incidents i JOIN incident_events e ON e.incident_id = i.id
+         WHERE (i.state = 'open' OR i.closed_at_us >= $1)
+         AND e.zone IS NOT NULL AND e.at_us >= $1 AND e.condition = 'new'
+         AND e.category IN ('fire', 'hold_up', 'medical', 'burglary', 'tamper', 'technical', 'unknown')
+         ORDER BY e.at_us, e.id",
     )
-    .bind(i64::from(zone))
     .bind(since.0)
-    .bind(site_id)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await
     .map_err(db)?;
-    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    Ok(rows
+        .into_iter()
+        .filter_map(|(site, zone, at)| Some((site, u32::try_from(zone).ok()?, UnixMicros(at))))
+        .collect())
 }
 
 // --- incidents ---

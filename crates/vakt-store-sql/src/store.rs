@@ -463,11 +463,9 @@ impl Centre for SqlStore {
 
     async fn point_alarms_since(
         &self,
-        site_id: i64,
-        zone: u32,
         since: UnixMicros,
-    ) -> Result<u32, StoreError> {
-        centre::point_alarms_since(&self.readers, site_id, zone, since).await
+    ) -> Result<Vec<(i64, u32, UnixMicros)>, StoreError> {
+        centre::point_alarms_since(&self.readers, since).await
     }
 
     async fn queue(&self) -> Result<Vec<QueueItem>, StoreError> {

@@ -317,13 +317,12 @@ pub trait Centre: Send + Sync + 'static {
         &self,
         now: UnixMicros,
     ) -> impl Future<Output = Result<Vec<(i64, Option<u32>)>, StoreError>> + Send;
-    /// How many alarms a point sent since `since`.
+    /// Every alarm from a point since `since`, as `(site, zone, when)`, oldest first: the
+    /// engine reads them once when it starts and counts on in memory (the runaway rule).
     fn point_alarms_since(
         &self,
-        site_id: i64,
-        zone: u32,
         since: UnixMicros,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<(i64, u32, UnixMicros)>, StoreError>> + Send;
 
     // --- incidents ---
 

@@ -22,6 +22,7 @@ use vakt_store::{Registry, Transport};
 use crate::settings::Settings;
 
 pub mod compare;
+pub mod engine;
 pub mod supervision;
 
 /// The AES-256 key the benchmark's encrypted transmitters use.

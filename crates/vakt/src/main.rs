@@ -157,6 +157,8 @@ enum BenchCommand {
     Compare(vakt::bench::compare::CompareBench),
     /// Supervision of many transmitters: memory and how late a missed heartbeat is raised.
     Supervision(vakt::bench::supervision::SupervisionBench),
+    /// The engine's rate with every signal an alarm, and its lag behind the receiver.
+    Engine(vakt::bench::engine::EngineBench),
 }
 
 fn main() -> ExitCode {
@@ -426,6 +428,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: BenchCommand::Supervision(options),
         } => {
             vakt::bench::supervision::supervision(&options)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            command: BenchCommand::Engine(options),
+        } => {
+            vakt::bench::engine::engine(options).await?;
             Ok(ExitCode::SUCCESS)
         }
     }
