@@ -56,26 +56,86 @@ impl Default for EngineConfig {
     }
 }
 
-/// Announces changed incidents (by id) to whoever shows them live.
+/// Announces changed incidents (by id) to whoever shows them live, and how far the engines
+/// are behind the journal.
 #[derive(Clone, Debug)]
-pub struct Changes(broadcast::Sender<i64>);
+pub struct Changes {
+    sender: broadcast::Sender<i64>,
+    lags: Arc<std::sync::Mutex<HashMap<u32, Lag>>>,
+}
 
 impl Default for Changes {
     fn default() -> Changes {
-        Changes(broadcast::channel(1024).0)
+        Changes {
+            sender: broadcast::channel(1024).0,
+            lags: Arc::default(),
+        }
+    }
+}
+
+/// How far an engine is behind the journal: new alarms wait this long to reach the queue.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Lag {
+    /// Journal records after the engine's cursor (at most; across shards an upper bound).
+    pub signals: i64,
+    /// How long ago the oldest signal not yet handled was received, in seconds.
+    pub seconds: f64,
+}
+
+/// A lag this long warns the lead: alarms take this long to reach the queue.
+pub const LAG_WARNING_S: f64 = 5.0;
+
+impl Lag {
+    /// Whether the lead should be warned.
+    #[must_use]
+    pub fn is_warning(self) -> bool {
+        self.seconds >= LAG_WARNING_S
     }
 }
 
 impl Changes {
     /// Tells listeners that an incident changed.
     pub fn announce(&self, incident_id: i64) {
-        let _ = self.0.send(incident_id);
+        let _ = self.sender.send(incident_id);
     }
 
     /// Listens for changes.
     #[must_use]
     pub fn subscribe(&self) -> broadcast::Receiver<i64> {
-        self.0.subscribe()
+        self.sender.subscribe()
+    }
+
+    /// Records a shard engine's lag, or forgets it when the engine stops (`None`).
+    pub fn report_lag(&self, shard: u32, lag: Option<Lag>) {
+        let mut lags = self
+            .lags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match lag {
+            Some(lag) => {
+                metrics::gauge!("vakt_engine_lag_signals", "shard" => shard.to_string())
+                    .set(lag.signals as f64);
+                metrics::gauge!("vakt_engine_lag_seconds", "shard" => shard.to_string())
+                    .set(lag.seconds);
+                lags.insert(shard, lag);
+            }
+            None => {
+                lags.remove(&shard);
+            }
+        }
+    }
+
+    /// The largest lag of this node's engines.
+    #[must_use]
+    pub fn lag(&self) -> Lag {
+        let lags = self
+            .lags
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        lags.values().fold(Lag::default(), |most, lag| Lag {
+            signals: most.signals.max(lag.signals),
+            seconds: most.seconds.max(lag.seconds),
+        })
     }
 }
 
@@ -273,6 +333,7 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
             if !changes.is_empty() {
                 self.commit(self.cursor, changes, now).await?;
             }
+            self.report_lag(true, None, now).await?;
             return Ok(0);
         };
         let mut changes = Vec::new();
@@ -348,10 +409,35 @@ impl<S: Journal + Registry + Centre + Clone> Engine<S> {
                 .map(|(transmitter_id, at)| EngineChange::Heard { transmitter_id, at }),
         );
         let count = signals.len();
+        let caught_up = count < self.config.batch_signals_max as usize;
+        let newest_handled = signals.last().map(|s| s.record.received_at);
         self.commit(last, changes, now).await?;
         self.cursor = last;
+        self.report_lag(caught_up, newest_handled, now).await?;
         metrics::counter!("vakt_engine_signals_total").increment(count as u64);
         Ok(count)
+    }
+
+    /// Publishes how far behind the journal this engine is after a pass: nothing when its
+    /// last read found everything, else the records after its cursor and the age of the
+    /// newest signal it handled (the oldest waiting ones came just after it).
+    async fn report_lag(
+        &self,
+        caught_up: bool,
+        newest_handled: Option<UnixMicros>,
+        now: UnixMicros,
+    ) -> Result<(), StoreError> {
+        let lag = if caught_up {
+            Lag::default()
+        } else {
+            let head = self.store.journal_head().await?;
+            Lag {
+                signals: (head - self.cursor).max(0),
+                seconds: newest_handled.map_or(0.0, |at| ((now.0 - at.0) as f64 / 1e6).max(0.0)),
+            }
+        };
+        self.changes.report_lag(self.lease.shard.index, Some(lag));
+        Ok(())
     }
 
     async fn commit(
@@ -460,10 +546,10 @@ pub async fn run<S>(
         .await;
         let full = match outcome {
             Ok(read) => read >= engine.config.batch_signals_max as usize,
-            Err(StoreError::Closed) => return,
+            Err(StoreError::Closed) => break,
             Err(StoreError::Conflict(reason)) => {
                 tracing::warn!(%reason, "this engine no longer holds its shard; stopping");
-                return;
+                break;
             }
             Err(error) => {
                 tracing::error!(%error, "the engine could not finish a pass; retrying");
@@ -479,8 +565,9 @@ pub async fn run<S>(
             continue;
         }
         tokio::select! {
-            () = shutdown.cancelled() => return,
+            () = shutdown.cancelled() => break,
             () = tokio::time::sleep(poll) => {}
         }
     }
+    engine.changes.report_lag(engine.lease.shard.index, None);
 }

@@ -192,26 +192,35 @@ async fn replay(seed: u64) {
         ..EngineConfig::default()
     };
     let shutdown = CancellationToken::new();
+    let changes = Changes::default();
     let tasks = vakt_engine::run_all(
         store.clone(),
         clock.clone(),
         config,
-        Changes::default(),
+        changes.clone(),
         1,
         shutdown.clone(),
     )
     .await
     .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut most_behind = 0;
     while store.engine_cursor(Shard::WHOLE).await.unwrap_or(0) < last {
         assert!(
             std::time::Instant::now() < deadline,
             "seed {seed}: the engine did not work through the backlog"
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        most_behind = most_behind.max(changes.lag().signals);
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     // A few more passes, so that silences lasting until the end are judged too.
     tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(most_behind > 0, "seed {seed}: the lag was never reported");
+    assert_eq!(
+        changes.lag(),
+        vakt_engine::Lag::default(),
+        "seed {seed}: caught up, no lag"
+    );
     shutdown.cancel();
     for task in tasks {
         let _ = task.await;

@@ -10,6 +10,13 @@ use crate::unavailable;
 /// Most rows one listing returns, whatever the caller asks for.
 pub const LIST_ROWS_MAX: u32 = 10_000;
 
+pub async fn journal_head(pool: &AnyPool) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM signals")
+        .fetch_one(pool)
+        .await
+        .map_err(unavailable)
+}
+
 pub async fn signals(
     pool: &AnyPool,
     filter: &SignalFilter,

@@ -143,6 +143,10 @@ impl Journal for SqlStore {
         self.health.status()
     }
 
+    async fn journal_head(&self) -> Result<i64, StoreError> {
+        rows::journal_head(&self.readers).await
+    }
+
     async fn signals(&self, filter: &SignalFilter) -> Result<Vec<StoredSignal>, StoreError> {
         rows::signals(&self.readers, filter).await
     }

@@ -83,6 +83,9 @@ pub trait Journal: Send + Sync + 'static {
     /// Whether commits are getting through now, for the health check.
     fn commit_status(&self) -> CommitStatus;
 
+    /// The newest journal id (0 when the journal is empty).
+    fn journal_head(&self) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
     /// Lists records matching the filter, newest first (oldest first with `after_id`).
     fn signals(
         &self,

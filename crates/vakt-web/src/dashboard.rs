@@ -115,6 +115,8 @@ struct DashboardPage {
     take: (String, String),
     close: (String, String),
     bars: Vec<Bar>,
+    lag: vakt_engine::Lag,
+    lag_seconds: String,
 }
 
 const CHART_HEIGHT: usize = 120;
@@ -132,6 +134,7 @@ pub(crate) async fn page<S: Store>(
         .await
         .map_err(|e| refuse(&me, e))?;
     let open = st.store.queue().await.map_err(|e| refuse(&me, e))?.len();
+    let lag = st.changes.lag();
     let figures = figures(&times, now);
     let top = figures.per_hour.iter().copied().max().unwrap_or(0).max(1);
     let bars = figures
@@ -158,7 +161,18 @@ pub(crate) async fn page<S: Store>(
         close: (seconds(figures.close_s.0), seconds(figures.close_s.1)),
         figures,
         bars,
+        lag_seconds: lag_seconds(lag.seconds, me.lang),
+        lag,
     }))
+}
+
+/// A lag in seconds with one decimal, as the reader writes decimals ("2,5 s" in Swedish).
+fn lag_seconds(seconds: f64, lang: crate::i18n::Lang) -> String {
+    let text = format!("{seconds:.1} s");
+    match lang {
+        crate::i18n::Lang::Sv => text.replace('.', ","),
+        crate::i18n::Lang::En => text,
+    }
 }
 
 #[cfg(test)]

@@ -204,6 +204,9 @@ texts! {
     "p95" => "95:e percentil", "95th percentile";
     "last_24h" => "Senaste 24 timmarna", "Last 24 hours";
     "incidents_per_hour" => "Larm per timme", "Alarms per hour";
+    "engine_lag" => "Larmmotorns eftersläpning", "Alarm engine lag";
+    "engine_lag_signals" => "signaler väntar", "signals waiting";
+    "engine_lag_warning" => "Larmmotorn ligger efter mottagaren: nya larm når kön med fördröjning.", "The alarm engine is behind the receiver: new alarms reach the queue late.";
     "no_contact" => "Ingen kontakt med objektet", "No contact with the site";
     "contact_restored" => "Kontakten återställd", "Contact restored";
     "save_order" => "Ordning", "Order";

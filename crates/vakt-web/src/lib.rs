@@ -432,9 +432,12 @@ pub(crate) fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(
 /// figures beside it say how far it is from that.
 async fn healthz<S: Store>(State(state): State<Arc<WebState<S>>>) -> Response {
     let journal = state.store.commit_status();
+    let lag = state.changes.lag();
     let figures = serde_json::json!({
         "committed": journal.committed,
         "failures_in_a_row": journal.failures_in_a_row,
+        "engine_lag_signals": lag.signals,
+        "engine_lag_seconds": lag.seconds,
     });
     let reason = match state.store.registry_revision().await {
         Err(error) => Some(error.to_string()),

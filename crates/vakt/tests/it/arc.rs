@@ -1103,43 +1103,13 @@ async fn a_graceful_stop_does_not_wait_for_the_engine_to_clear_a_backlog() {
     let transmitter = app.app.store.transmitters().await.unwrap()[0].id;
     let (settings, folder) = app.stop().await;
     // Alarms journalled while no engine runs: a backlog of many batches.
-    {
-        let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
-            .await
-            .unwrap();
-        let mut commits = Vec::new();
-        for sequence in 1..=BACKLOG {
-            let data = format!("#1234|Nri1/BA{}", sequence % 8 + 1);
-            let record = vakt_store::SignalRecord {
-                received_at: vakt_core::Clock::now(&vakt_core::SystemClock),
-                transport: vakt_store::Transport::Tcp,
-                listener: "main".into(),
-                peer: "127.0.0.1:40000".into(),
-                raw: data.clone().into_bytes(),
-                verdict: vakt_store::Verdict::Accepted,
-                detail: None,
-                token: Some("SIA-DCS".into()),
-                encrypted: false,
-                sequence: Some(format!("{sequence:04}")),
-                receiver: None,
-                prefix: Some("0".into()),
-                account: Some("1234".into()),
-                transmitter_id: Some(transmitter),
-                message_time: None,
-                events: vakt_dc09::payload::parse_sia(data.as_bytes()).events,
-                duplicate_key: Some(format!("backlog {sequence}")),
-                data: Some(data.into_bytes()),
-                xdata: serde_json::Value::Array(Vec::new()),
-                answer: "ack".into(),
-                response: Vec::new(),
-            };
-            commits.push(store.enqueue(record).await.unwrap());
-        }
-        for commit in commits {
-            commit.await.unwrap();
-        }
-        store.close().await;
-    }
+    journal_backlog(
+        &settings,
+        transmitter,
+        u32::from(BACKLOG),
+        vakt_core::Clock::now(&vakt_core::SystemClock),
+    )
+    .await;
     let app = vakt_testkit::start(settings.clone(), folder).await;
     app.app.shutdown().await;
     let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
@@ -1342,5 +1312,101 @@ async fn parallel_sign_ins_are_counted_as_many_as_they_are() {
         "the right password after the burst is refused"
     );
     assert!(right.body.contains("låst"), "{}", right.body);
+    app.app.shutdown().await;
+}
+
+/// Journals `count` burglary alarms of transmitter 1234 received at `received_at`, with no
+/// engine running, as a receiver that ran ahead of its engine leaves them.
+async fn journal_backlog(
+    settings: &vakt::settings::Settings,
+    transmitter: i64,
+    count: u32,
+    received_at: vakt_core::UnixMicros,
+) {
+    use vakt_store::Journal;
+    let (store, _) = vakt::open_store(settings, Arc::new(vakt_core::SystemClock))
+        .await
+        .unwrap();
+    let mut commits = Vec::new();
+    for n in 1..=count {
+        let sequence = n % 9_999 + 1;
+        let data = format!("#1234|Nri1/BA{}", sequence % 8 + 1);
+        let record = vakt_store::SignalRecord {
+            received_at,
+            transport: vakt_store::Transport::Tcp,
+            listener: "main".into(),
+            peer: "127.0.0.1:40000".into(),
+            raw: data.clone().into_bytes(),
+            verdict: vakt_store::Verdict::Accepted,
+            detail: None,
+            token: Some("SIA-DCS".into()),
+            encrypted: false,
+            sequence: Some(format!("{sequence:04}")),
+            receiver: None,
+            prefix: Some("0".into()),
+            account: Some("1234".into()),
+            transmitter_id: Some(transmitter),
+            message_time: None,
+            events: vakt_dc09::payload::parse_sia(data.as_bytes()).events,
+            duplicate_key: Some(format!("backlog {n}")),
+            data: Some(data.into_bytes()),
+            xdata: serde_json::Value::Array(Vec::new()),
+            answer: "ack".into(),
+            response: Vec::new(),
+        };
+        commits.push(store.enqueue(record).await.unwrap());
+    }
+    for commit in commits {
+        commit.await.unwrap();
+    }
+    store.close().await;
+}
+
+/// The lag of the engine behind the journal, from the Prometheus text.
+fn lag_in(metrics: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|l| l.starts_with("vakt_engine_lag_signals"))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// A backlog a minute old: while the engine works through it, its lag is in /metrics and
+/// the lead's dashboard warns; once it has caught up, both say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engines_lag_is_measured_and_the_lead_is_warned() {
+    use vakt_store::Registry;
+    // As `vakt serve` does before it starts.
+    vakt::install_metrics();
+    let app = spawn_app_with(settings(|_| {})).await;
+    seed(&app, 86_400).await;
+    let transmitter = app.app.store.transmitters().await.unwrap()[0].id;
+    let (settings, folder) = app.stop().await;
+    let minute_ago = vakt_core::Clock::now(&vakt_core::SystemClock).add_micros(-60 * 1_000_000);
+    journal_backlog(&settings, transmitter, 30_000, minute_ago).await;
+    let app = vakt_testkit::start(settings, folder).await;
+    let lead = Console::sign_in(app.http, "lead", PASSWORD).await;
+    let (mut warned, mut measured) = (false, false);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while !(warned && measured) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "warned {warned}, measured {measured}"
+        );
+        let page = lead.get("/dashboard").await;
+        warned |= page.body.contains("id=\"engine-lag-warning\"")
+            && page.body.contains("Larmmotorn ligger efter");
+        let (_, metrics) = http(app.http, "GET", "/metrics", None, None).await.unwrap();
+        measured |= lag_in(&metrics).is_some_and(|lag| lag > 0.0);
+    }
+    eventually(120, "the engine caught up", || async {
+        let page = lead.get("/dashboard").await;
+        let (_, metrics) = http(app.http, "GET", "/metrics", None, None).await.unwrap();
+        !page.body.contains("engine-lag-warning") && lag_in(&metrics) == Some(0.0)
+    })
+    .await;
+    let (status, health) = http(app.http, "GET", "/healthz", None, None).await.unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(json(&health)["journal"]["engine_lag_signals"], 0);
     app.app.shutdown().await;
 }
