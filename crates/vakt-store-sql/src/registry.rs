@@ -3,27 +3,75 @@
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 use vakt_dc09::{Dialect, Key, KeyForm, Window};
+use vakt_store::seal::KeySeal;
 use vakt_store::{
     ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter,
 };
 
 use crate::unavailable;
 
+/// How keys are kept at rest: sealed under the server secret, or (stores opened without one,
+/// in tests and tools that never meet a sealed key) in the clear.
+pub type Seal = Option<std::sync::Arc<KeySeal>>;
+
+/// A key as it is written: sealed when a seal is given.
+fn key_at_rest(seal: &Seal, key: &[u8]) -> Vec<u8> {
+    match seal {
+        Some(seal) => seal.seal(key, rand::random()),
+        None => key.to_vec(),
+    }
+}
+
 const SELECT_ALL: &str = "SELECT t.*, s.name AS site_name, s.address AS site_address
     FROM transmitters t JOIN sites s ON s.id = t.site_id
     ORDER BY t.account, t.receiver, t.prefix";
 
-pub async fn transmitters(pool: &AnyPool) -> Result<Vec<Transmitter>, StoreError> {
+pub async fn transmitters(pool: &AnyPool, seal: &Seal) -> Result<Vec<Transmitter>, StoreError> {
     let rows = sqlx::query(SELECT_ALL)
         .fetch_all(pool)
         .await
         .map_err(unavailable)?;
-    rows.iter().map(transmitter).collect()
+    rows.iter().map(|row| transmitter(row, seal)).collect()
+}
+
+/// Seals every key still stored in the clear (written by an older Vakt); returns how many.
+pub async fn seal_stored_keys(
+    connection: &mut AnyConnection,
+    seal: Seal,
+) -> Result<usize, StoreError> {
+    let Some(sealer) = seal.as_ref() else {
+        return Ok(0);
+    };
+    let mut transaction = crate::begin(connection).await?;
+    let keys: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT id, key_bytes FROM transmitters WHERE key_bytes IS NOT NULL")
+            .fetch_all(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+    let mut sealed = 0;
+    for (id, stored) in keys {
+        // Opening checks the sealed ones too: a changed server secret is found here, at
+        // start-up, not when a panel's first frame cannot be decrypted.
+        let plain = sealer.open(&stored).map_err(unavailable)?;
+        if vakt_store::seal::is_sealed(&stored) {
+            continue;
+        }
+        sqlx::query("UPDATE transmitters SET key_bytes = $1 WHERE id = $2")
+            .bind(key_at_rest(&seal, &plain))
+            .bind(id)
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        sealed += 1;
+    }
+    transaction.commit().await.map_err(unavailable)?;
+    Ok(sealed)
 }
 
 pub async fn link_transmitter(
     pool: &AnyPool,
     token_hash: &str,
+    seal: &Seal,
 ) -> Result<Option<Transmitter>, StoreError> {
     let row = sqlx::query(
         "SELECT t.*, s.name AS site_name, s.address AS site_address
@@ -34,7 +82,7 @@ pub async fn link_transmitter(
     .fetch_optional(pool)
     .await
     .map_err(unavailable)?;
-    row.as_ref().map(transmitter).transpose()
+    row.as_ref().map(|row| transmitter(row, seal)).transpose()
 }
 
 pub async fn revision(pool: &AnyPool) -> Result<i64, StoreError> {
@@ -50,13 +98,17 @@ fn number<T: TryFrom<i64>>(row: &AnyRow, column: &str) -> Result<T, StoreError> 
     T::try_from(value).map_err(|_| unavailable(format!("{column} out of range: {value}")))
 }
 
-fn transmitter(row: &AnyRow) -> Result<Transmitter, StoreError> {
+fn transmitter(row: &AnyRow, seal: &Seal) -> Result<Transmitter, StoreError> {
     let get_error = |e: sqlx::Error| StoreError::Unavailable(e.to_string());
     let key_bytes: Option<Vec<u8>> = row.try_get("key_bytes").map_err(get_error)?;
     let key_form: Option<String> = row.try_get("key_form").map_err(get_error)?;
     let key = match (key_bytes, key_form) {
         (Some(bytes), Some(form)) => Some(StoredKey {
-            key: Key::from_bytes(&bytes).map_err(unavailable)?,
+            key: Key::from_bytes(&match seal {
+                Some(seal) => seal.open(&bytes).map_err(unavailable)?,
+                None => bytes,
+            })
+            .map_err(unavailable)?,
             form: KeyForm::parse(&form).map_err(unavailable)?,
         }),
         _ => None,
@@ -91,6 +143,7 @@ fn transmitter(row: &AnyRow) -> Result<Transmitter, StoreError> {
 pub async fn import(
     connection: &mut AnyConnection,
     transmitters: Vec<NewTransmitter>,
+    seal: Seal,
 ) -> Result<ImportOutcome, StoreError> {
     let mut transaction = crate::begin(connection).await?;
     let mut outcome = ImportOutcome::default();
@@ -137,7 +190,7 @@ pub async fn import(
         .bind(&reference.account)
         .bind(&reference.receiver)
         .bind(&reference.prefix)
-        .bind(spec.key.as_ref().map(|k| k.key.as_bytes().to_vec()))
+        .bind(spec.key.as_ref().map(|k| key_at_rest(&seal, k.key.as_bytes())))
         .bind(spec.key.as_ref().map(|k| k.form.as_str()))
         .bind(i64::from(spec.supervision_interval_s))
         .bind(spec.timestamp_policy.as_str())

@@ -59,6 +59,7 @@ pub struct SqlStore {
     readers: AnyPool,
     clock: Arc<dyn Clock>,
     health: Arc<CommitHealth>,
+    seal: registry::Seal,
 }
 
 impl std::fmt::Debug for SqlStore {
@@ -78,7 +79,26 @@ impl SqlStore {
             readers,
             clock,
             health: Arc::default(),
+            seal: None,
         }
+    }
+
+    /// This store with transmitter keys sealed at rest under `seal` (`vakt_store::seal`).
+    #[must_use]
+    pub fn with_key_seal(mut self, seal: vakt_store::seal::KeySeal) -> SqlStore {
+        self.seal = Some(Arc::new(seal));
+        self
+    }
+
+    /// Seals every transmitter key still stored in the clear, and checks that the sealed ones
+    /// open; returns how many were sealed.
+    ///
+    /// # Errors
+    /// When a sealed key does not open (another server secret) or the database fails.
+    pub async fn seal_stored_keys(&self) -> Result<usize, StoreError> {
+        let seal = self.seal.clone();
+        self.job(move |c| Box::pin(registry::seal_stored_keys(c, seal)))
+            .await
     }
 
     /// The reading pool, for checks of the database's own settings.
@@ -154,7 +174,7 @@ impl Journal for SqlStore {
 
 impl Registry for SqlStore {
     async fn transmitters(&self) -> Result<Vec<Transmitter>, StoreError> {
-        registry::transmitters(&self.readers).await
+        registry::transmitters(&self.readers, &self.seal).await
     }
 
     async fn registry_revision(&self) -> Result<i64, StoreError> {
@@ -165,7 +185,8 @@ impl Registry for SqlStore {
         &self,
         transmitters: Vec<NewTransmitter>,
     ) -> Result<ImportOutcome, StoreError> {
-        self.job(move |c| Box::pin(registry::import(c, transmitters)))
+        let seal = self.seal.clone();
+        self.job(move |c| Box::pin(registry::import(c, transmitters, seal)))
             .await
     }
 
@@ -193,7 +214,7 @@ impl Registry for SqlStore {
     }
 
     async fn link_transmitter(&self, token_hash: &str) -> Result<Option<Transmitter>, StoreError> {
-        registry::link_transmitter(&self.readers, token_hash).await
+        registry::link_transmitter(&self.readers, token_hash, &self.seal).await
     }
 }
 

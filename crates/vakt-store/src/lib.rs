@@ -22,6 +22,7 @@ pub mod forms;
 pub mod input;
 pub mod journal;
 pub mod registry;
+pub mod seal;
 pub mod secret;
 
 pub use centre::{

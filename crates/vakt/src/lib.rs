@@ -116,6 +116,9 @@ pub async fn open_store(
         }
     }
     .with_context(|| format!("opening the database {}", database.describe()))?;
+    // Transmitter keys are sealed at rest under the server secret, which stays outside the
+    // database.
+    let store = store.with_key_seal(vakt_store::seal::KeySeal::new(&secret_key(settings)?));
     Ok((store, database))
 }
 
@@ -235,6 +238,15 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         anyhow::bail!(
             "on PostgreSQL every node must share the same secrets: set [security] secret_key and \
              [http] api_token (VAKT_SECURITY__SECRET_KEY, VAKT_HTTP__API_TOKEN) on every node"
+        );
+    }
+    let sealed = store.seal_stored_keys().await.context(
+        "the stored transmitter keys: they must open with this server secret ([security] secret_key)",
+    )?;
+    if sealed > 0 {
+        tracing::warn!(
+            sealed,
+            "sealed transmitter keys an older Vakt had stored in the clear"
         );
     }
     let (api_token, api_token_file) = api_token(&settings)?;

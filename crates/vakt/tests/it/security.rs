@@ -356,3 +356,95 @@ async fn data_files_are_readable_by_vakt_alone() {
     check("after a restart on loose files");
     app.stop().await;
 }
+
+/// Whether any of the database's files holds `needle`.
+fn database_holds(data: &Path, needle: &[u8]) -> bool {
+    ["vakt.db", "vakt.db-wal"].iter().any(|name| {
+        std::fs::read(data.join(name))
+            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    })
+}
+
+/// The key column of a transmitter, as the database file holds it, in hex.
+fn stored_key_hex(database: &Path, account: &str) -> String {
+    let output = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3, sys\n\
+             c = sqlite3.connect(sys.argv[1])\n\
+             print(c.execute('SELECT hex(key_bytes) FROM transmitters WHERE account = ?', (sys.argv[2],)).fetchone()[0])\n",
+        )
+        .arg(database)
+        .arg(account)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A transmitter's AES key is sealed under the server secret before it is written: its
+/// bytes are nowhere in the database's files, a key an older Vakt stored in the clear is
+/// sealed at start-up, and both still decrypt their panels' frames.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transmitter_keys_are_sealed_at_rest() {
+    let folder = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let data = folder.path().join("data");
+    let settings = vakt_testkit::test_settings(&data);
+    // As an older Vakt left it: a key in the clear.
+    {
+        let store = vakt_store_sqlite::open(
+            vakt_store_sqlite::SqliteOptions::new(data.join("vakt.db")),
+            std::sync::Arc::new(vakt_core::SystemClock),
+        )
+        .await
+        .unwrap();
+        let old = vakt_testkit::transmitter("4412", Some(("Ab4Cd5Ef6Gh7Ij8K", "ascii")));
+        vakt_store::Registry::import_transmitters(&store, vec![old.validate().unwrap()])
+            .await
+            .unwrap();
+        store.close().await;
+    }
+    assert_eq!(
+        stored_key_hex(&data.join("vakt.db"), "4412"),
+        hex::encode_upper("Ab4Cd5Ef6Gh7Ij8K"),
+        "the older Vakt's key is in the clear"
+    );
+    let app = vakt_testkit::start(settings, folder.clone()).await;
+    app.register(vec![vakt_testkit::transmitter(
+        "4411",
+        Some((KEY_HEX, "hex")),
+    )])
+    .await;
+    let new_key = hex::decode(KEY_HEX).unwrap();
+    assert!(
+        !database_holds(&data, &new_key),
+        "a new key is written sealed"
+    );
+    let upgraded = stored_key_hex(&data.join("vakt.db"), "4412");
+    assert!(
+        upgraded.starts_with(&hex::encode_upper(vakt_store::seal::SEALED_PREFIX)),
+        "the older key was sealed at start-up: {upgraded}"
+    );
+    // Both still decrypt what their panels send.
+    for (account, key) in [
+        ("4411", Key::parse(KEY_HEX, KeyForm::Hex).unwrap()),
+        (
+            "4412",
+            Key::parse("Ab4Cd5Ef6Gh7Ij8K", KeyForm::Ascii).unwrap(),
+        ),
+    ] {
+        let frame = Panel::encrypted(account, key).frame(TokenName::SiaDcs, 1, "Nri1/BA1");
+        let answer = tcp_exchange(app.tcp, &frame).await.unwrap();
+        assert!(
+            String::from_utf8_lossy(&answer).contains("ACK"),
+            "{account}: {}",
+            String::from_utf8_lossy(&answer)
+        );
+    }
+    app.stop().await;
+}
