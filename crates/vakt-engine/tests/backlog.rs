@@ -14,6 +14,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng};
 use tokio_util::sync::CancellationToken;
 use vakt_core::time::FixedClock;
 use vakt_core::{Category, Condition, UnixMicros};
@@ -33,45 +35,26 @@ const GRACE_S: u32 = 60;
 /// Interval plus grace: silence longer than this is a fault.
 const ALLOWANCE: i64 = (INTERVAL_S as i64 + GRACE_S as i64) * SECOND;
 
-/// splitmix64: a small seeded generator, so the test needs nothing but its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A whole number of microseconds in `low..high`.
-    fn between(&mut self, low: i64, high: i64) -> i64 {
-        let span = u64::try_from(high - low).unwrap_or(1).max(1);
-        low + i64::try_from(self.next() % span).unwrap_or(0)
-    }
-}
-
 /// When each transmitter was heard, in receive time. Gaps are either clearly shorter than
 /// the allowance (late but in time) or clearly longer (a real silence), never on the edge.
 fn schedule(seed: u64) -> Vec<Vec<i64>> {
-    let mut rng = Rng(seed);
+    let mut rng = StdRng::seed_from_u64(seed);
     let end = START + HOURS * 3_600 * SECOND;
     (0..TRANSMITTERS)
         .map(|_| {
             let mut heard = Vec::new();
-            let mut at = START + rng.between(0, 60 * SECOND);
+            let mut at = START + rng.random_range(0..60 * SECOND);
             while at < end {
                 heard.push(at);
-                let roll = rng.next() % 100;
+                let roll = rng.random_range(0..100);
                 at += if roll < 4 {
                     // A real silence: from just past the allowance to half an hour.
-                    rng.between(ALLOWANCE + 10 * SECOND, 1_800 * SECOND)
+                    rng.random_range(ALLOWANCE + 10 * SECOND..1_800 * SECOND)
                 } else if roll < 10 {
                     // Late, but not late enough to be a fault.
-                    rng.between(ALLOWANCE - 40 * SECOND, ALLOWANCE - 10 * SECOND)
+                    rng.random_range(ALLOWANCE - 40 * SECOND..ALLOWANCE - 10 * SECOND)
                 } else {
-                    rng.between(50 * SECOND, 70 * SECOND)
+                    rng.random_range(50 * SECOND..70 * SECOND)
                 };
             }
             heard
