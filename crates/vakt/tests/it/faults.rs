@@ -253,13 +253,28 @@ async fn assert_sound(data: &Path, database_url: &str, seen: &Seen) {
     let (store, _) = vakt::open_store(&settings, Arc::new(SystemClock))
         .await
         .unwrap();
-    let rows = store
-        .signals(&SignalFilter {
-            limit: 1_000_000,
-            ..SignalFilter::default()
-        })
-        .await
-        .unwrap();
+    // The whole journal, page by page: one listing returns at most 10,000 rows, and a run
+    // that journals more must not lose its oldest rows from the check.
+    let mut rows = Vec::new();
+    loop {
+        let page = store
+            .signals(&SignalFilter {
+                after_id: Some(rows.last().map_or(0, |r: &vakt_store::StoredSignal| r.id)),
+                limit: 5_000,
+                ..SignalFilter::default()
+            })
+            .await
+            .unwrap();
+        if page.is_empty() {
+            break;
+        }
+        rows.extend(page);
+    }
+    assert_eq!(
+        rows.len() as i64,
+        store.journal_head().await.unwrap(),
+        "the check reads the whole journal"
+    );
     let acked = seen.acked.lock().await.clone();
     let mut new_signals = BTreeSet::new();
     for account in ACCOUNTS {
