@@ -194,7 +194,8 @@ fn write_secret(path: &Path, secret: &str) -> std::io::Result<()> {
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        // The secret's folder is the data folder: created 0700 like every path to it.
+        data_dir::secure(parent)?;
     }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);

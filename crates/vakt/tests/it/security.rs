@@ -448,3 +448,46 @@ async fn transmitter_keys_are_sealed_at_rest() {
     }
     app.stop().await;
 }
+
+/// The first command on a new machine (`vakt staff add`, as the README shows) makes the data
+/// folder 0700 from the outset: the log's "tightened" warning is kept for files that really
+/// were readable by others, not for what Vakt itself just made.
+#[cfg(unix)]
+#[test]
+fn a_new_data_folder_is_private_from_the_start() {
+    use std::io::Write;
+    let folder = tempfile::tempdir().unwrap();
+    let data = folder.path().join("data");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vakt"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "staff",
+            "add",
+            "--login",
+            "anna",
+            "--name",
+            "Anna Berg",
+            "--role",
+            "admin",
+        ])
+        .env("VAKT_SECURITY__HASH_MEMORY_KIB", "64")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long password for anna\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{log}");
+    assert!(!log.contains("tightened"), "{log}");
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("secret-key")), 0o600);
+    assert_eq!(mode(&data.join("vakt.db")), 0o600);
+}
