@@ -7,6 +7,7 @@
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
 //! - [`hold`]: the hold window for authorised disarms, and why life-safety alarms escape it.
 //! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
+//! - [`incident`]: the incident's life (take, reassign, record, close) and its refusals.
 //! - [`lockout`]: secrets locked after repeated failures, each attempt counted before it is checked.
 //! - [`phone`]: phone numbers read as people write them, kept in E.164.
 //! - [`supervision`]: heartbeat deadlines as one ordered set, each miss raised once.
@@ -16,6 +17,7 @@ pub mod centre;
 pub mod event;
 pub mod hold;
 pub mod identity;
+pub mod incident;
 pub mod lockout;
 pub mod phone;
 pub mod supervision;

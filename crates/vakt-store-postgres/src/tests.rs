@@ -845,7 +845,11 @@ mod checks {
             .act(incident, IncidentAction::Take, &staff_actor(w.other), at)
             .await;
         assert!(
-            matches!(refused, Err(StoreError::Conflict(_))),
+            matches!(
+                &refused,
+                Err(StoreError::Refused(vakt_core::incident::Refusal::TakenBy(name)))
+                    if name == "Operator op1"
+            ),
             "{refused:?}"
         );
         store
@@ -948,7 +952,7 @@ mod checks {
             store
                 .act(incident, IncidentAction::Note("sent".into()), &op, at)
                 .await,
-            Err(StoreError::Conflict(_))
+            Err(StoreError::Refused(vakt_core::incident::Refusal::Closed))
         ));
         let detail = store.incident(incident).await.unwrap();
         assert_eq!(detail.state, IncidentState::Closed);

@@ -15,6 +15,7 @@ use vakt_core::centre::{
     Authority, DispatchState, KeyAction, KeyState, PointKind, Resolution, Role, Step, StepOutcome,
 };
 use vakt_core::hold::{self, DisarmOutcome, HeldIncident};
+use vakt_core::incident::{self, Decision, Life, Move};
 use vakt_core::lockout::{self, Attempt, Lockout};
 use vakt_core::{Category, Condition, UnixMicros};
 use vakt_store::centre::IncidentState;
@@ -2045,36 +2046,15 @@ pub async fn act(
     let state: String = get(&row, "state")?;
     let owner: Option<i64> = get(&row, "owner_id")?;
     let owner_name: Option<String> = get(&row, "owner_name")?;
-    if state != "open" {
-        return Err(StoreError::Conflict("the incident is closed".into()));
-    }
-    let mine = owner.is_some() && owner == by.staff_id;
-    let taken_by_other = || {
-        StoreError::Conflict(format!(
-            "taken by {}",
-            owner_name.clone().unwrap_or_default()
-        ))
-    };
-    let mut result = None;
-    match action {
-        IncidentAction::Take => {
-            if mine {
-                return Ok(None);
-            }
-            if owner.is_some() {
-                return Err(taken_by_other());
-            }
-            sqlx::query(
-                "UPDATE incidents SET owner_id = $1, taken_at_us = coalesce(taken_at_us, $2) WHERE id = $3 AND owner_id IS NULL",
-            )
-            .bind(by.staff_id)
-            .bind(now.0)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            log(&mut tx, id, now, &by.name, "taken", None, None, "").await?;
+    let life = if state == "open" {
+        Life::Open {
+            owner: owner.map(|id| (id, owner_name.unwrap_or_default())),
         }
+    } else {
+        Life::Closed
+    };
+    let change = match &action {
+        IncidentAction::Take => Move::Take,
         IncidentAction::Reassign { to } => {
             let target: Option<(String, String)> =
                 sqlx::query_as("SELECT name, role FROM staff WHERE id = $1")
@@ -2083,13 +2063,23 @@ pub async fn act(
                     .await
                     .map_err(db)?;
             let (name, role) = target.ok_or(StoreError::NotFound)?;
-            if !Role::parse(&role)
-                .is_some_and(|r| r.may(vakt_core::centre::Permission::HandleAlarms))
-            {
-                return Err(StoreError::Conflict(format!(
-                    "{name} does not handle alarms"
-                )));
+            let handles_alarms = Role::parse(&role)
+                .is_some_and(|r| r.may(vakt_core::centre::Permission::HandleAlarms));
+            Move::Reassign {
+                to: (*to, name),
+                handles_alarms,
             }
+        }
+        IncidentAction::Close { .. } => Move::Close,
+        _ => Move::Record,
+    };
+    // The mover is a member of staff; a system actor owns nothing and takes nothing.
+    let mover = by.staff_id.unwrap_or(i64::MIN);
+    let decision = incident::decide(&life, mover, &change).map_err(StoreError::Refused)?;
+    let mut result = None;
+    match (decision, action) {
+        (Decision::AlreadyYours, _) => return Ok(None),
+        (Decision::Owner { to, from }, IncidentAction::Reassign { .. }) => {
             sqlx::query("UPDATE incidents SET owner_id = $1, taken_at_us = coalesce(taken_at_us, $2) WHERE id = $3")
                 .bind(to)
                 .bind(now.0)
@@ -2097,10 +2087,11 @@ pub async fn act(
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
-            let detail = format!(
-                "from {} to {name}",
-                owner_name.unwrap_or_else(|| "-".into())
-            );
+            let name = match &change {
+                Move::Reassign { to, .. } => to.1.clone(),
+                _ => String::new(),
+            };
+            let detail = format!("from {} to {name}", from.unwrap_or_else(|| "-".into()));
             log(
                 &mut tx,
                 id,
@@ -2113,13 +2104,19 @@ pub async fn act(
             )
             .await?;
         }
-        other => {
-            if owner.is_none() {
-                return Err(StoreError::Conflict("take the incident first".into()));
-            }
-            if !mine {
-                return Err(taken_by_other());
-            }
+        (Decision::Owner { to, .. }, _) => {
+            sqlx::query(
+                "UPDATE incidents SET owner_id = $1, taken_at_us = coalesce(taken_at_us, $2) WHERE id = $3 AND owner_id IS NULL",
+            )
+            .bind(to)
+            .bind(now.0)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+            log(&mut tx, id, now, &by.name, "taken", None, None, "").await?;
+        }
+        (Decision::Record | Decision::Close, other) => {
             match other {
                 IncidentAction::Step {
                     step,

@@ -56,6 +56,9 @@ pub enum StoreError {
     /// The change conflicts with what is stored (a duplicate account, say).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The incident's rules refuse the move (`vakt_core::incident`), in words for people.
+    #[error("refused: {0}")]
+    Refused(vakt_core::incident::Refusal),
 }
 
 /// The signal journal.

@@ -292,6 +292,7 @@ pub fn store_error_page(lang: Lang, error: &StoreError) -> Response {
             StatusCode::CONFLICT,
             format!("{}: {what}", lang.t("conflict")),
         ),
+        StoreError::Refused(refusal) => (StatusCode::CONFLICT, refusal.text(lang.code())),
         StoreError::Unavailable(_) | StoreError::Closed => {
             tracing::error!(%error, "store error in the console");
             (
@@ -326,6 +327,7 @@ fn conflict_response(me: &Me, error: StoreError, back: &str) -> Response {
             StatusCode::CONFLICT,
             format!("{}: {what}", me.lang.t("conflict")),
         ),
+        StoreError::Refused(refusal) => (StatusCode::CONFLICT, refusal.text(me.lang.code())),
         StoreError::NotFound => (StatusCode::NOT_FOUND, me.lang.t("not_found").to_owned()),
         _ => return store_error_page(me.lang, &error),
     };
@@ -994,12 +996,18 @@ async fn incident_action<S: Store>(
         }
         "verify" => {
             let incident = st.store.incident(id).await.map_err(store_err(&me))?;
-            if incident.item.owner.as_ref().map(|(o, _)| *o) != Some(me.staff.id) {
-                return Ok(conflict_response(
-                    &me,
-                    StoreError::Conflict("take the incident first".into()),
-                    &back,
-                ));
+            // The secret is checked only for the incident's owner: the same rule the store
+            // applies when the check is recorded.
+            let life = match incident.state {
+                vakt_store::IncidentState::Open => vakt_core::incident::Life::Open {
+                    owner: incident.item.owner.clone(),
+                },
+                vakt_store::IncidentState::Closed => vakt_core::incident::Life::Closed,
+            };
+            if let Err(refusal) =
+                vakt_core::incident::decide(&life, me.staff.id, &vakt_core::incident::Move::Record)
+            {
+                return Ok(conflict_response(&me, StoreError::Refused(refusal), &back));
             }
             let site = st
                 .store

@@ -264,6 +264,12 @@ impl From<StoreError> for ApiError {
                 format!("Conflict: {what}"),
                 format!("Konflikt: {what}"),
             ),
+            StoreError::Refused(refusal) => ApiError::new(
+                StatusCode::CONFLICT,
+                "refused",
+                refusal.text("en"),
+                refusal.text("sv"),
+            ),
             StoreError::Unavailable(_) | StoreError::Closed => {
                 tracing::error!(%error, "store error in an API request");
                 ApiError::new(

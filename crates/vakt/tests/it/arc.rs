@@ -549,9 +549,19 @@ async fn two_operators_taking_the_same_incident_at_once_exactly_one_wins() {
     assert_eq!(statuses, [303, 409], "{} / {}", a.body, b.body);
     let loser = if a.status == 409 { &a } else { &b };
     assert!(
-        loser.body.contains("Testsson"),
-        "the loser sees who has it: {}",
+        loser.body.contains("Testsson har tagit larmet."),
+        "the loser sees who has it, in Swedish: {}",
         loser.body
+    );
+    // The same refusal in English for a reader who chose it.
+    let mut english = Console::sign_in(app.http, "admin", PASSWORD).await;
+    english.lang = Some("en");
+    let refused = english.post(&path, &[]).await;
+    assert_eq!(refused.status, 409);
+    assert!(
+        refused.body.contains("Testsson has taken this incident."),
+        "{}",
+        refused.body
     );
     let log = incident(&app, id).await["log"]
         .as_array()
