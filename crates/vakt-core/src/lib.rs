@@ -3,6 +3,7 @@
 //! Nothing here does I/O or reads the wall clock. Time comes in through [`Clock`], so the
 //! receiver, the engine and the simulator can all run on real or simulated time alike.
 //!
+//! - [`calendar`]: Stockholm time for people, Swedish public holidays and bank days.
 //! - [`centre`]: the alarm receiving centre's vocabulary: points, authority, steps, roles.
 //! - [`event`]: the one alarm event taxonomy that SIA DC-03 and Contact ID codes map into.
 //! - [`hold`]: the hold window for authorised disarms, and why life-safety alarms escape it.
@@ -13,6 +14,7 @@
 //! - [`supervision`]: heartbeat deadlines as one ordered set, each miss raised once.
 //! - [`time`]: instants in microseconds since the Unix epoch, and the [`Clock`] trait.
 
+pub mod calendar;
 pub mod centre;
 pub mod event;
 pub mod hold;

@@ -142,13 +142,7 @@ impl Changes {
 /// An instant as the customer reads it: `HH:MM` in Europe/Stockholm.
 #[must_use]
 pub fn local_time(at: UnixMicros) -> String {
-    let Ok(timestamp) = jiff::Timestamp::from_microsecond(at.0) else {
-        return String::new();
-    };
-    match jiff::tz::TimeZone::get("Europe/Stockholm") {
-        Ok(zone) => timestamp.to_zoned(zone).strftime("%H:%M").to_string(),
-        Err(_) => format!("{} UTC", timestamp.strftime("%H:%M")),
-    }
+    vakt_core::calendar::clock(at)
 }
 
 struct Engine<S> {

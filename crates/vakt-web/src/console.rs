@@ -192,13 +192,7 @@ impl Chrome {
 }
 
 fn local(at: UnixMicros, format: &str) -> String {
-    let Ok(timestamp) = jiff::Timestamp::from_microsecond(at.0) else {
-        return String::new();
-    };
-    match jiff::tz::TimeZone::get("Europe/Stockholm") {
-        Ok(zone) => timestamp.to_zoned(zone).strftime(format).to_string(),
-        Err(_) => timestamp.strftime(format).to_string(),
-    }
+    vakt_core::calendar::format(at, format)
 }
 
 /// Minutes since local midnight in Sweden.

@@ -140,11 +140,9 @@ pub fn today(now: UnixMicros) -> CivilDate {
         month: 1,
         day: 1,
     };
-    let Ok(timestamp) = jiff::Timestamp::from_microsecond(now.0) else {
+    let Some(date) = vakt_core::calendar::date_of(now) else {
         return fallback;
     };
-    let zone = jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC);
-    let date = timestamp.to_zoned(zone).date();
     CivilDate {
         year: i32::from(date.year()),
         month: u32::try_from(date.month()).unwrap_or(1),

@@ -524,15 +524,7 @@ fn code_label(lang: Lang, code: ReportCode) -> &'static str {
 }
 
 fn clock_time(at: UnixMicros) -> String {
-    jiff::Timestamp::from_microsecond(at.0)
-        .map(|t| {
-            t.to_zoned(
-                jiff::tz::TimeZone::get("Europe/Stockholm").unwrap_or(jiff::tz::TimeZone::UTC),
-            )
-            .strftime("%H:%M:%S")
-            .to_string()
-        })
-        .unwrap_or_default()
+    vakt_core::calendar::format(at, "%H:%M:%S")
 }
 
 fn draw(keypad: &Keypad, view: &PanelView, _now: UnixMicros) -> anyhow::Result<()> {
