@@ -1643,7 +1643,7 @@ async fn apply_change(
                     &format!("cancelled by {by} within the hold window"),
                 )
                 .await?;
-                if let Some(message) = message.filter(|_| outcome.tells_customer()) {
+                if let Some(message) = message {
                     enqueue(tx, &message, now).await?;
                     log(
                         tx,

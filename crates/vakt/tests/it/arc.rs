@@ -357,14 +357,20 @@ async fn sms_gateway() -> (std::net::SocketAddr, Arc<tokio::sync::Mutex<Vec<Stri
     (address, received)
 }
 
-#[tokio::test]
-async fn an_authorised_disarm_in_the_hold_window_cancels_the_alarm_and_texts_the_customer() {
+/// Vakt whose SMS go to a recording gateway, and what the gateway received.
+async fn app_with_sms_gateway() -> (TestApp, Arc<tokio::sync::Mutex<Vec<String>>>) {
     let (gateway, received) = sms_gateway().await;
     let app = spawn_app_with(settings(move |s| {
         s.notify.sms_gateway_url = format!("http://{gateway}/sms");
         s.notify.poll_ms = 50;
     }))
     .await;
+    (app, received)
+}
+
+#[tokio::test]
+async fn an_authorised_disarm_in_the_hold_window_cancels_the_alarm_and_texts_the_customer() {
+    let (app, received) = app_with_sms_gateway().await;
     seed(&app, 3_600).await;
     send(&app, 1, "#1234|Nri1/BA4").await;
     eventually(5, "the burglary", || async { queue(&app).await.len() == 1 }).await;
@@ -1149,12 +1155,7 @@ async fn a_graceful_stop_does_not_wait_for_the_engine_to_clear_a_backlog() {
 /// told that no action is needed.
 #[tokio::test]
 async fn a_fire_joining_a_held_burglary_is_never_cancelled_by_a_disarm() {
-    let (gateway, received) = sms_gateway().await;
-    let app = spawn_app_with(settings(move |s| {
-        s.notify.sms_gateway_url = format!("http://{gateway}/sms");
-        s.notify.poll_ms = 50;
-    }))
-    .await;
+    let (app, received) = app_with_sms_gateway().await;
     seed(&app, 3_600).await;
     send(&app, 1, "#1234|Nri1/BA4").await;
     eventually(5, "the burglary", || async { queue(&app).await.len() == 1 }).await;
