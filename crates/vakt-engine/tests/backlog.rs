@@ -22,8 +22,8 @@ use vakt_core::{Category, Condition, UnixMicros};
 use vakt_dc09::{Dialect, Window};
 use vakt_engine::{Changes, EngineConfig, Rules};
 use vakt_store::{
-    Centre, Journal, NewTransmitter, Registry, Shard, SignalRecord, Site, TimestampPolicy,
-    Transport, Verdict,
+    EngineState, Incidents, Journal, NewTransmitter, Registry, Shard, SignalRecord, Site,
+    TimestampPolicy, Transport, Verdict,
 };
 
 const SECOND: i64 = 1_000_000;

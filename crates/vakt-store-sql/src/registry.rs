@@ -1,4 +1,4 @@
-//! The transmitter registry on SQLite.
+//! The transmitter registry's SQL, on either backend.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
@@ -8,7 +8,11 @@ use vakt_store::{
     ImportOutcome, NewTransmitter, Site, StoreError, StoredKey, TimestampPolicy, Transmitter,
 };
 
-use crate::unavailable;
+use vakt_core::UnixMicros;
+use vakt_store::Actor;
+
+use crate::centre::audit;
+use crate::{db, unavailable};
 
 /// How keys are kept at rest: sealed under the server secret, or (stores opened without one,
 /// in tests and tools that never meet a sealed key) in the clear.
@@ -227,5 +231,38 @@ async fn bump_revision(connection: &mut AnyConnection) -> Result<(), StoreError>
         .execute(&mut *connection)
         .await
         .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Gives a transmitter's panel a new link token (its hash), audited.
+pub async fn set_link_token(
+    c: &mut AnyConnection,
+    transmitter_id: i64,
+    token_hash: String,
+    by: Actor,
+    now: UnixMicros,
+) -> Result<(), StoreError> {
+    let mut tx = crate::begin(c).await?;
+    let done = sqlx::query("UPDATE transmitters SET link_token_hash = $1 WHERE id = $2")
+        .bind(token_hash)
+        .bind(transmitter_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit(
+        &mut tx,
+        now,
+        &by,
+        "transmitter",
+        Some(transmitter_id),
+        "panel link token issued",
+        None,
+        None,
+    )
+    .await?;
+    tx.commit().await.map_err(db)?;
     Ok(())
 }

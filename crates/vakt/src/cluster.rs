@@ -17,7 +17,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use vakt_core::Clock;
 use vakt_engine::{Changes, EngineConfig};
-use vakt_store::{Centre, Shard};
+use vakt_store::EngineState;
+use vakt_store::Shard;
 use vakt_store_postgres::cluster::Membership;
 use vakt_store_sql::SqlStore;
 

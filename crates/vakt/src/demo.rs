@@ -19,6 +19,7 @@ use vakt_core::centre::Role;
 use vakt_core::identity::{CivilDate, luhn_check_digit};
 use vakt_panel::panel::{Authority, Enrolled, PointSpec};
 use vakt_panel::{Credential, Format, Installation, PointKind, User};
+use vakt_store::Identities;
 use vakt_store::forms::{
     ContactForm, CustomerForm, GuardCompanyForm, PointForm, SiteForm, UserForm, validate_contacts,
     validate_points, validate_users,

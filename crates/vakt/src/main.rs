@@ -8,7 +8,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use vakt::settings::{HttpOverride, Overrides, Settings};
 use vakt_core::{Clock, SystemClock};
-use vakt_store::{Centre, Journal, Registry, SignalFilter};
+use vakt_store::Identities;
+use vakt_store::{Journal, Registry, SignalFilter};
 
 // The receiver's hot path allocates many small buffers; glibc's allocator spent a fifth of
 // the benchmark's CPU time (docs/BENCHMARKS.md), mimalloc much less.

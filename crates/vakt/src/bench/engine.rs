@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
-use vakt_store::{Centre, Journal, Registry, Shard};
+use vakt_store::{Journal, Registry, Shard};
 
 use super::{account, frame, sample_record};
+use vakt_store::EngineState;
 
 /// Options of `vakt bench engine`.
 #[derive(Clone, Debug, clap::Args)]

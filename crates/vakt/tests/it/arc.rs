@@ -8,7 +8,14 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use vakt_core::centre::{Permission, Role};
 use vakt_dc09::TokenName;
-use vakt_store::{Actor, Centre, TestMode};
+use vakt_store::AuditAndOutbox;
+use vakt_store::EngineState;
+use vakt_store::GuardsAndKeys;
+use vakt_store::Identities;
+use vakt_store::Incidents;
+use vakt_store::Secrets;
+use vakt_store::Sites;
+use vakt_store::{Actor, TestMode};
 use vakt_testkit::{
     Console, Panel, TestApp, http, json, spawn_app_with, tcp_exchange, transmitter,
 };

@@ -17,7 +17,10 @@ use tokio::net::TcpStream;
 use tokio::process::Child;
 use tokio::sync::Mutex;
 use vakt_dc09::TokenName;
-use vakt_store::{Centre, Journal, Registry, SignalFilter};
+use vakt_store::Identities;
+use vakt_store::Incidents;
+use vakt_store::Sites;
+use vakt_store::{Journal, Registry, SignalFilter};
 use vakt_testkit::{Console, Panel, read_answer, tcp_exchange};
 
 const SHARDS: u32 = 4;

@@ -18,7 +18,8 @@ use tokio::sync::Mutex;
 use vakt::settings::Settings;
 use vakt_core::SystemClock;
 use vakt_dc09::TokenName;
-use vakt_store::{Centre, Journal, SignalFilter, Verdict};
+use vakt_store::Incidents;
+use vakt_store::{Journal, SignalFilter, Verdict};
 use vakt_testkit::{Panel, read_answer};
 
 /// The accounts the panels report as, each registered with a site of its own.
