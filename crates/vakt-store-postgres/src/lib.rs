@@ -12,7 +12,6 @@
 
 pub mod cluster;
 mod journal;
-mod migrations;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -21,11 +20,12 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vakt_core::Clock;
 use vakt_store::{Committed, SignalRecord, StoreError};
-use vakt_store_sql::store::{Backend, BoxFuture, Job, JobOutcome};
+use vakt_store_sql::migrations::Dialect;
+use vakt_store_sql::store::{Backend, BoxFuture, Job, JobOutcome, queue_for_commit};
 use vakt_store_sql::{SqlStore, unavailable};
 
 /// How the PostgreSQL store is set up.
@@ -123,7 +123,7 @@ pub async fn open(options: PgOptions, clock: Arc<dyn Clock>) -> Result<SqlStore,
 /// When the database cannot be reached or migrated.
 pub async fn migrate(url: &str) -> Result<(), StoreError> {
     let mut connection = connect_options(url)?.connect().await.map_err(unavailable)?;
-    migrations::run(&mut connection).await?;
+    vakt_store_sql::migrations::run(&mut connection, Dialect::Postgres).await?;
     connection.close().await.map_err(unavailable)
 }
 
@@ -161,16 +161,9 @@ pub async fn scratch_database(url: &str, name: &str) -> Result<String, StoreErro
 
 impl Backend for PgBackend {
     fn enqueue(&self, record: SignalRecord) -> BoxFuture<'_, Result<Committed, StoreError>> {
-        Box::pin(async move {
-            let (reply, answer) = oneshot::channel();
-            self.journal
-                .send((Box::new(record), reply))
-                .await
-                .map_err(|_| StoreError::Closed)?;
-            let committed: Committed =
-                Box::pin(async move { answer.await.map_err(|_| StoreError::Closed)? });
-            Ok(committed)
-        })
+        Box::pin(queue_for_commit(&self.journal, move |reply| {
+            (Box::new(record), reply)
+        }))
     }
 
     fn run(&self, job: Job) -> BoxFuture<'_, Result<(), StoreError>> {

@@ -1,8 +1,8 @@
 //! Schemas embedded in the binary and applied with sqlx's migrator.
 //!
-//! Each backend lists its own migrations by hand rather than by a macro, which keeps sqlx's
-//! macro crate out of the build. Never edit an applied migration: add the next one, for both
-//! backends, in the same change. On PostgreSQL the migrator holds an advisory lock while it
+//! The migrations are listed once, by hand rather than by sqlx's macro (which keeps its macro
+//! crate out of the build), each with its SQL for both backends: a migration for one backend
+//! alone cannot be written. Never edit an applied migration: add the next one. On PostgreSQL the migrator holds an advisory lock while it
 //! runs, so nodes that start at the same moment apply each migration once.
 
 use std::borrow::Cow;
@@ -13,24 +13,62 @@ use vakt_store::StoreError;
 
 use crate::unavailable;
 
-/// One migration: its version, a description and its SQL.
-pub type Step = (i64, &'static str, &'static str);
+/// The database a migration is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite (`migrations/sqlite`).
+    Sqlite,
+    /// PostgreSQL (`migrations/postgres`).
+    Postgres,
+}
+
+/// One migration: its version, a description and its SQL for each backend.
+#[derive(Debug)]
+struct Step {
+    version: i64,
+    description: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+macro_rules! step {
+    ($version:literal, $description:literal, $file:literal) => {
+        Step {
+            version: $version,
+            description: $description,
+            sqlite: include_str!(concat!("../migrations/sqlite/", $file)),
+            postgres: include_str!(concat!("../migrations/postgres/", $file)),
+        }
+    };
+}
+
+/// Every migration, oldest first.
+const STEPS: &[Step] = &[
+    step!(1, "signal path", "0001_signal_path.sql"),
+    step!(2, "alarm centre", "0002_alarm_centre.sql"),
+    step!(3, "panel link", "0003_panel_link.sql"),
+    step!(4, "engine shards", "0004_engine_shards.sql"),
+    step!(5, "point alarms", "0005_point_alarms.sql"),
+];
 
 #[derive(Debug)]
-struct Embedded(&'static [Step]);
+struct Embedded(Dialect);
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 impl MigrationSource<'static> for Embedded {
     fn resolve(self) -> BoxFuture<Result<Vec<Migration>, sqlx::error::BoxDynError>> {
         Box::pin(async move {
-            Ok(self
-                .0
+            Ok(STEPS
                 .iter()
-                .map(|&(version, description, sql)| {
+                .map(|step| {
+                    let sql = match self.0 {
+                        Dialect::Sqlite => step.sqlite,
+                        Dialect::Postgres => step.postgres,
+                    };
                     Migration::new(
-                        version,
-                        Cow::Borrowed(description),
+                        step.version,
+                        Cow::Borrowed(step.description),
                         MigrationType::Simple,
                         AssertSqlSafe(sql).into_sql_str(),
                         false,
@@ -41,15 +79,17 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
-/// Applies every migration of `steps` not yet applied.
+/// Applies every migration not yet applied, in `dialect`.
 ///
 /// # Errors
 /// When a migration fails or the database cannot be reached.
-pub async fn run<C>(connection: &mut C, steps: &'static [Step]) -> Result<(), StoreError>
+pub async fn run<C>(connection: &mut C, dialect: Dialect) -> Result<(), StoreError>
 where
     C: Migrate + Send,
 {
-    let migrator = Migrator::new(Embedded(steps)).await.map_err(unavailable)?;
+    let migrator = Migrator::new(Embedded(dialect))
+        .await
+        .map_err(unavailable)?;
     migrator
         .run_direct(None, connection, false)
         .await

@@ -34,6 +34,28 @@ pub enum JobOutcome {
     DatabaseFailed,
 }
 
+/// The reply a journal writer sends once the commit holding a record has returned.
+pub type CommitReply = oneshot::Sender<Result<vakt_store::Receipt, StoreError>>;
+
+/// Hands a record to a backend's journal writer (`wrap` puts it and its reply into the
+/// writer's message) and returns its commit, which resolves when the writer replies.
+///
+/// # Errors
+/// `Closed` when the writer has stopped; the commit too, if it stops before replying.
+pub async fn queue_for_commit<M>(
+    writer: &tokio::sync::mpsc::Sender<M>,
+    wrap: impl FnOnce(CommitReply) -> M,
+) -> Result<Committed, StoreError> {
+    let (reply, answer) = oneshot::channel();
+    writer
+        .send(wrap(reply))
+        .await
+        .map_err(|_| StoreError::Closed)?;
+    Ok(Box::pin(async move {
+        answer.await.map_err(|_| StoreError::Closed)?
+    }))
+}
+
 /// What a database backend supplies.
 pub trait Backend: Send + Sync + std::fmt::Debug + 'static {
     /// Queues one record for the journal behind those queued before it; what it returns

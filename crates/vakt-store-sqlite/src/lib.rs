@@ -9,7 +9,6 @@
 //! Durability is set explicitly, never left to a default: WAL, `synchronous=FULL`,
 //! `foreign_keys=ON`, and a `busy_timeout`.
 
-mod migrations;
 mod writer;
 
 use std::path::PathBuf;
@@ -23,7 +22,8 @@ use tokio::sync::{mpsc, oneshot};
 use vakt_core::Clock;
 use vakt_store::{Committed, SignalRecord, StoreError};
 use vakt_store_sql::SqlStore;
-use vakt_store_sql::store::{Backend, BoxFuture, Job};
+use vakt_store_sql::migrations::Dialect;
+use vakt_store_sql::store::{Backend, BoxFuture, Job, queue_for_commit};
 
 use crate::writer::Command;
 
@@ -215,7 +215,7 @@ pub async fn open(options: SqliteOptions, clock: Arc<dyn Clock>) -> Result<SqlSt
         .connect()
         .await
         .map_err(unavailable)?;
-    migrations::run(&mut writer).await?;
+    vakt_store_sql::migrations::run(&mut writer, Dialect::Sqlite).await?;
     let any = any_options(&options)?;
     let (busy_timeout_ms, cache_kib) = (options.busy_timeout_ms, options.cache_kib);
     let mut centre_writer = AnyConnection::connect_with(&any)
@@ -297,22 +297,15 @@ pub async fn migrate(options: &SqliteOptions) -> Result<(), StoreError> {
         .connect()
         .await
         .map_err(unavailable)?;
-    migrations::run(&mut connection).await?;
+    vakt_store_sql::migrations::run(&mut connection, Dialect::Sqlite).await?;
     connection.close().await.map_err(unavailable)
 }
 
 impl Backend for SqliteBackend {
     fn enqueue(&self, record: SignalRecord) -> BoxFuture<'_, Result<Committed, StoreError>> {
-        Box::pin(async move {
-            let (reply, answer) = oneshot::channel();
-            self.commands
-                .send(Command::Append(Box::new(record), reply))
-                .await
-                .map_err(|_| StoreError::Closed)?;
-            let committed: Committed =
-                Box::pin(async move { answer.await.map_err(|_| StoreError::Closed)? });
-            Ok(committed)
-        })
+        Box::pin(queue_for_commit(&self.commands, move |reply| {
+            Command::Append(Box::new(record), reply)
+        }))
     }
 
     fn run(&self, job: Job) -> BoxFuture<'_, Result<(), StoreError>> {
