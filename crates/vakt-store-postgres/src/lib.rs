@@ -192,6 +192,3 @@ impl Backend for PgBackend {
         "postgres"
     }
 }
-
-#[cfg(test)]
-mod tests;
