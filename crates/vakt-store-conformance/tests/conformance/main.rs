@@ -1,6 +1,7 @@
 //! The store's conformance suite: every method of every port (`Journal`, `Registry` and the
-//! centre's seven), run against SQLite always and against PostgreSQL whenever `TEST_DATABASE_URL` names a
-//! server (the test script starts one). Each test gets a database of its own.
+//! centre's seven), run against SQLite always and against PostgreSQL whenever
+//! `TEST_DATABASE_URL` names a server (the test script starts one). Each test gets a database
+//! of its own.
 //!
 //! Beyond it, the PostgreSQL-only behaviour several nodes rely on: two stores on one database
 //! share one journal order and recognise each other's duplicates, claim each outbox message
