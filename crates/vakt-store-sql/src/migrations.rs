@@ -49,6 +49,7 @@ const STEPS: &[Step] = &[
     step!(3, "panel link", "0003_panel_link.sql"),
     step!(4, "engine shards", "0004_engine_shards.sql"),
     step!(5, "point alarms", "0005_point_alarms.sql"),
+    step!(6, "identities", "0006_identities.sql"),
 ];
 
 #[derive(Debug)]

@@ -346,8 +346,8 @@ pub enum SecretRef {
     Contact(i64),
     /// A site's revoking code.
     RevokingCode(i64),
-    /// A member of staff's login password.
-    Staff(i64),
+    /// An identity's sign-in password (staff or customer), by identity id.
+    Login(i64),
 }
 
 /// A stored secret hash with its failure count.
@@ -361,7 +361,7 @@ pub struct SecretState {
     pub locked_until: Option<UnixMicros>,
 }
 
-/// How a check of a secret may go on, as [`crate::Centre::begin_check`] decided.
+/// How a check of a secret may go on, as [`crate::Secrets::begin_check`] decided.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CheckStart {
     /// No secret is set: nothing to check, nothing counted.
@@ -375,17 +375,6 @@ pub enum CheckStart {
         /// Whether this attempt locked the secret: if the answer is wrong, it is locked now.
         locks: bool,
     },
-}
-
-/// A login session.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Session {
-    /// Who.
-    pub staff: Staff,
-    /// The form token of this session.
-    pub csrf: String,
-    /// When it ends.
-    pub expires_at: UnixMicros,
 }
 
 /// Whether an incident is still being handled.

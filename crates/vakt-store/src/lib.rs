@@ -14,22 +14,22 @@
 //! PostgreSQL) implement them; the ports speak in `vakt-core` and `vakt-dc09` values and this
 //! crate's row types only.
 
+pub mod access;
 pub mod centre;
-pub mod forms;
-pub mod input;
 pub mod journal;
 pub mod registry;
 pub mod seal;
-pub mod secret;
 
+pub use access::{
+    ApiClient, CustomerLogin, Identity, NewApiClient, NewCustomerLogin, Session, Subject,
+};
 pub use centre::{
     Actor, AlarmPoint, AuditEntry, CheckStart, Contact, Customer, CustomerKind, Dispatch,
     DispatchUpdate, EngineChange, EventNote, GuardCompany, IncidentAction, IncidentDetail,
     IncidentEvent, IncidentState, IncidentTimes, Instruction, Key, KeyEvent, LinkState, LogEntry,
     NewContact, NewCustomer, NewMessage, NewSite, NewStaff, OutboxMessage, PanelUser, QueueItem,
-    SecretRef, SecretState, Session, SiteDetail, SiteSummary, Staff, TestMode,
+    SecretRef, SecretState, SiteDetail, SiteSummary, Staff, TestMode,
 };
-pub use input::{FieldError, TransmitterInput};
 pub use journal::{
     CommitHealth, CommitStatus, Receipt, Shard, ShardLease, SignalFilter, SignalRecord,
     StoredSignal, Transport, Verdict,

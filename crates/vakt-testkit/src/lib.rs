@@ -170,7 +170,7 @@ impl TestApp {
     ///
     /// # Panics
     /// When the import fails.
-    pub async fn register(&self, inputs: Vec<vakt_store::TransmitterInput>) {
+    pub async fn register(&self, inputs: Vec<vakt_service::TransmitterInput>) {
         let transmitters = inputs
             .into_iter()
             .map(|i| i.validate().expect("a valid transmitter"))
@@ -198,15 +198,15 @@ impl TestApp {
 
 /// A transmitter input with the common defaults.
 #[must_use]
-pub fn transmitter(account: &str, key: Option<(&str, &str)>) -> vakt_store::TransmitterInput {
-    vakt_store::TransmitterInput {
+pub fn transmitter(account: &str, key: Option<(&str, &str)>) -> vakt_service::TransmitterInput {
+    vakt_service::TransmitterInput {
         account: account.into(),
         prefix: Some("0".into()),
         key: key.map(|(k, _)| k.to_owned()),
         key_form: key.map(|(_, f)| f.to_owned()),
         site_name: format!("Site {account}"),
         site_address: Some("Storgatan 1, 111 22 Stockholm".into()),
-        ..vakt_store::TransmitterInput::default()
+        ..vakt_service::TransmitterInput::default()
     }
 }
 

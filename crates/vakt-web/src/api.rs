@@ -14,8 +14,8 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use vakt_core::Category;
-use vakt_store::Actor;
-use vakt_store::forms::{
+use vakt_core::access::Scope;
+use vakt_service::forms::{
     self, ContactForm, CustomerForm, GuardCompanyForm, PointForm, Problem, SiteForm, StaffForm,
     UserForm,
 };
@@ -51,13 +51,6 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
         .route("/api/v1/incidents/{id}", get(incident::<S>))
 }
 
-fn api_actor() -> Actor {
-    Actor {
-        staff_id: None,
-        name: "api".into(),
-    }
-}
-
 fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(v)| v).map_err(|rejection| {
         ApiError::bad_request(
@@ -89,7 +82,7 @@ fn created(id: i64) -> Response {
 }
 
 async fn customers<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
     Ok(Json(serde_json::json!({ "customers": st.store.customers().await? })).into_response())
 }
 
@@ -98,17 +91,19 @@ async fn create_customer<S: Store>(
     headers: HeaderMap,
     input: Result<Json<CustomerForm>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let customer = body(input)?
-        .validate(crate::today(st.clock.now()))
+        .validate(vakt_service::registry::today(st.clock.now()))
         .map_err(invalid)?;
     Ok(created(
-        st.store.save_customer(None, customer, &api_actor()).await?,
+        st.store
+            .save_customer(None, customer, &client.actor())
+            .await?,
     ))
 }
 
 async fn sites<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
     Ok(Json(serde_json::json!({ "sites": st.store.sites().await? })).into_response())
 }
 
@@ -117,9 +112,11 @@ async fn create_site<S: Store>(
     headers: HeaderMap,
     input: Result<Json<SiteForm>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let site = body(input)?.validate().map_err(invalid)?;
-    Ok(created(st.store.save_site(None, site, &api_actor()).await?))
+    Ok(created(
+        st.store.save_site(None, site, &client.actor()).await?,
+    ))
 }
 
 async fn site<S: Store>(
@@ -127,7 +124,7 @@ async fn site<S: Store>(
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
     Ok(Json(st.store.site(id).await?).into_response())
 }
 
@@ -137,9 +134,9 @@ async fn points<S: Store>(
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<PointForm>>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let points = forms::validate_points(&body(input)?).map_err(invalid)?;
-    st.store.save_points(id, points, &api_actor()).await?;
+    st.store.save_points(id, points, &client.actor()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -149,9 +146,11 @@ async fn users<S: Store>(
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<UserForm>>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let users = forms::validate_users(&body(input)?).map_err(invalid)?;
-    st.store.save_panel_users(id, users, &api_actor()).await?;
+    st.store
+        .save_panel_users(id, users, &client.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -161,10 +160,12 @@ async fn contacts<S: Store>(
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<ContactForm>>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let valid = forms::validate_contacts(&body(input)?).map_err(invalid)?;
-    let contacts = crate::hash_contacts(&st.hasher, valid)?;
-    st.store.save_contacts(id, contacts, &api_actor()).await?;
+    let contacts = vakt_service::registry::hash_contacts(&st.hasher, st.entropy.as_ref(), valid)?;
+    st.store
+        .save_contacts(id, contacts, &client.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -182,7 +183,7 @@ async fn instruction<S: Store>(
     ApiPath((id, category)): ApiPath<(i64, String)>,
     input: Result<Json<Vec<StepInput>>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let Some(category) = Category::ALL.into_iter().find(|c| c.as_str() == category) else {
         return Err(ApiError::bad_request(
             "Unknown alarm category.",
@@ -195,7 +196,7 @@ async fn instruction<S: Store>(
         .collect();
     let steps = forms::validate_steps(&rows).map_err(invalid)?;
     st.store
-        .save_instruction(id, category, steps, &api_actor())
+        .save_instruction(id, category, steps, &client.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -212,16 +213,16 @@ async fn attach<S: Store>(
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<SiteRef>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::TransmittersWrite).await?;
     let site = body(input)?;
     st.store
-        .attach_transmitter(id, site.site_id, &api_actor())
+        .attach_transmitter(id, site.site_id, &client.actor())
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn companies<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
     Ok(
         Json(serde_json::json!({ "guard_companies": st.store.guard_companies().await? }))
             .into_response(),
@@ -233,10 +234,12 @@ async fn create_company<S: Store>(
     headers: HeaderMap,
     input: Result<Json<GuardCompanyForm>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let company = body(input)?.validate(0).map_err(invalid)?;
     Ok(created(
-        st.store.save_guard_company(company, &api_actor()).await?,
+        st.store
+            .save_guard_company(company, &client.actor())
+            .await?,
     ))
 }
 
@@ -245,16 +248,22 @@ async fn create_staff<S: Store>(
     headers: HeaderMap,
     input: Result<Json<StaffForm>, JsonRejection>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let client = authorize(&st, &headers, Scope::Admin).await?;
     let form = body(input)?;
-    let id = crate::create_staff(&st, &form, &api_actor())
-        .await
-        .map_err(invalid)?;
+    let id = vakt_service::access::create_staff(
+        &st.store,
+        &st.hasher,
+        st.entropy.as_ref(),
+        &form,
+        &client.actor(),
+    )
+    .await
+    .map_err(invalid)?;
     Ok(created(id))
 }
 
 async fn incidents<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::IncidentsRead).await?;
     Ok(Json(serde_json::json!({ "incidents": st.store.queue().await? })).into_response())
 }
 
@@ -263,6 +272,6 @@ async fn incident<S: Store>(
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::IncidentsRead).await?;
     Ok(Json(st.store.incident(id).await?).into_response())
 }

@@ -9,11 +9,9 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use vakt_core::UnixMicros;
 use vakt_core::centre::{Permission, Role};
-use vakt_core::lockout::Lockout;
-use vakt_store::secret::{new_token, token_hash};
-use vakt_store::{Centre, CheckStart, SecretRef, Staff, StoreError};
-
-use crate::Check;
+use vakt_service::access::{self, Policy};
+use vakt_service::secret::SecretHasher;
+use vakt_store::{Identities, Secrets, Staff, StoreError};
 
 use crate::i18n::Lang;
 
@@ -37,11 +35,24 @@ pub struct SecurityConfig {
 
 impl Default for SecurityConfig {
     fn default() -> SecurityConfig {
+        let policy = Policy::default();
         SecurityConfig {
             secure_cookies: true,
-            session_hours: 12,
-            failures_max: 5,
-            lock_s: 900,
+            session_hours: policy.session_hours,
+            failures_max: policy.failures_max,
+            lock_s: policy.lock_s,
+        }
+    }
+}
+
+impl SecurityConfig {
+    /// The sign-in and lockout policy the service layer applies.
+    #[must_use]
+    pub fn policy(self) -> Policy {
+        Policy {
+            session_hours: self.session_hours,
+            failures_max: self.failures_max,
+            lock_s: self.lock_s,
         }
     }
 }
@@ -241,18 +252,26 @@ pub fn request_lang(headers: &HeaderMap) -> Lang {
         .map_or(Lang::Sv, Lang::parse)
 }
 
-/// The signed-in member of staff behind the request's session cookie.
+/// The signed-in member of staff behind the request's session cookie. A customer's
+/// session is refused here: every staff page is closed to it.
 ///
 /// # Errors
-/// `SignIn` when there is no valid session.
-pub async fn me<S: Centre>(store: &S, headers: &HeaderMap, now: UnixMicros) -> Result<Me, Refusal> {
+/// `SignIn` when there is no valid session; `Forbidden` for a customer's.
+pub async fn me<S: Identities>(
+    store: &S,
+    headers: &HeaderMap,
+    now: UnixMicros,
+) -> Result<Me, Refusal> {
     let token = cookie(headers, SESSION_COOKIE).ok_or(Refusal::SignIn)?;
-    match store.session(&token_hash(token), now).await {
+    match access::session(store, token, now).await {
         Ok(session) => {
             let lang = cookie(headers, LANG_COOKIE)
-                .map_or_else(|| Lang::parse(&session.staff.language), Lang::parse);
+                .map_or_else(|| Lang::parse(session.identity.language()), Lang::parse);
+            let Some(staff) = session.identity.staff().cloned() else {
+                return Err(Refusal::Forbidden(lang));
+            };
             Ok(Me {
-                staff: session.staff,
+                staff,
                 csrf: session.csrf,
                 lang,
             })
@@ -272,92 +291,49 @@ pub enum SignIn {
         /// Who signed in.
         staff: Staff,
     },
-    /// Wrong login or password.
+    /// Wrong login or password, or a login that is not staff's.
     Wrong,
     /// Locked after too many failures.
     Locked,
 }
 
-/// Checks a login and password and starts a session.
+/// Signs a member of staff in to the console (`vakt_service::access::sign_in`) and makes the
+/// session's cookie. A customer's login does not open the console: it counts as wrong, and
+/// the session the service started for it is ended at once.
 ///
 /// # Errors
 /// When the store fails.
-pub async fn sign_in<S: Centre>(
+pub async fn sign_in<S: Identities + Secrets>(
     store: &S,
-    hasher: &vakt_store::secret::SecretHasher,
+    hasher: &SecretHasher,
+    entropy: &dyn vakt_core::Entropy,
     security: SecurityConfig,
     login: &str,
     password: &str,
     now: UnixMicros,
 ) -> Result<SignIn, StoreError> {
-    let staff = match store.staff_by_login(login.trim()).await {
-        Ok(staff) => staff,
-        Err(StoreError::NotFound) => {
-            // Spend the same time as a real check, so a wrong login looks like a wrong password.
-            let _ = hasher.verify(
-                password,
-                "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
-            );
-            return Ok(SignIn::Wrong);
-        }
-        Err(error) => return Err(error),
+    let policy = security.policy();
+    let started =
+        match access::sign_in(store, hasher, entropy, policy, login, password, now).await? {
+            access::SignIn::Started(started) => started,
+            access::SignIn::Wrong => return Ok(SignIn::Wrong),
+            access::SignIn::Locked => return Ok(SignIn::Locked),
+        };
+    let Some(staff) = started.identity.staff().cloned() else {
+        access::sign_out(store, &started.token).await?;
+        return Ok(SignIn::Wrong);
     };
-    let which = SecretRef::Staff(staff.id);
-    match check_secret(store, hasher, security, which, password, now).await? {
-        Check::Right => {}
-        Check::Locked => return Ok(SignIn::Locked),
-        Check::Wrong | Check::NotSet => return Ok(SignIn::Wrong),
-    }
-    let token = new_token();
-    let expires = now.add_micros(i64::from(security.session_hours) * 3_600 * 1_000_000);
-    store
-        .create_session(token_hash(&token), staff.id, new_token(), now, expires)
-        .await?;
     let secure = if security.secure_cookies {
         "; Secure"
     } else {
         ""
     };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        u64::from(security.session_hours) * 3_600
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+        started.token,
+        policy.session_s()
     );
     Ok(SignIn::Ok { cookie, staff })
-}
-
-/// Checks what someone said against a stored secret (a staff password, a contact's ARC
-/// password, a revoking code), with the lock after repeated failures. The attempt is counted
-/// in the store before the slow hash is checked (`vakt_core::lockout`), so parallel attempts
-/// are counted as many as they are and no more than `failures_max` are ever checked.
-///
-/// # Errors
-/// When the store fails.
-pub async fn check_secret<S: Centre>(
-    store: &S,
-    hasher: &vakt_store::secret::SecretHasher,
-    security: SecurityConfig,
-    which: SecretRef,
-    said: &str,
-    now: UnixMicros,
-) -> Result<Check, StoreError> {
-    let policy = Lockout {
-        failures_max: security.failures_max,
-        lock_us: i64::from(security.lock_s) * 1_000_000,
-    };
-    match store.begin_check(which, now, policy).await? {
-        CheckStart::NotSet => Ok(Check::NotSet),
-        CheckStart::Locked(_) => Ok(Check::Locked),
-        CheckStart::Check { hash, locks } => {
-            if hasher.verify(said, &hash) {
-                store.check_passed(which).await?;
-                Ok(Check::Right)
-            } else if locks {
-                Ok(Check::Locked)
-            } else {
-                Ok(Check::Wrong)
-            }
-        }
-    }
 }
 
 /// The cookie that ends a session in the browser.

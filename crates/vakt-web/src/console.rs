@@ -2,7 +2,7 @@
 //! for the live queue (server-sent events) and the alarm sound.
 //!
 //! Handlers follow one shape: who is asking and may they ([`crate::auth`]), parse the form at
-//! the edge ([`vakt_store::forms`]), call the store, then redirect (after a POST) or render.
+//! the edge ([`vakt_service::forms`]), call the store, then redirect (after a POST) or render.
 //! A form with problems is shown again with every problem in the reader's language and nothing
 //! stored. Operator actions announce the incident on [`vakt_engine::Changes`] so every open
 //! console sees them within the second.
@@ -25,10 +25,12 @@ use vakt_core::centre::{
     StepOutcome,
 };
 use vakt_core::{Category, UnixMicros};
-use vakt_store::forms::{
+use vakt_service::access::{self, Check};
+use vakt_service::forms::{
     self, ContactForm, CustomerForm, GuardCompanyForm, PointForm, Problem, SiteForm, StaffForm,
     UserForm,
 };
+use vakt_service::registry;
 use vakt_store::{
     DispatchUpdate, IncidentAction, IncidentDetail, IncidentState, QueueItem, SecretRef,
     SiteDetail, StoreError, TestMode,
@@ -425,6 +427,7 @@ async fn login<S: Store>(
     let outcome = auth::sign_in(
         &st.store,
         &st.hasher,
+        st.entropy.as_ref(),
         st.security,
         &login,
         fields.get("password"),
@@ -462,8 +465,7 @@ async fn logout<S: Store>(
     let me = st.me(&headers).await?;
     checked(&me, fields)?;
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
-        st.store
-            .end_session(&vakt_store::secret::token_hash(token))
+        vakt_service::access::sign_out(&st.store, token)
             .await
             .map_err(store_err(&me))?;
     }
@@ -1029,29 +1031,30 @@ async fn incident_action<S: Store>(
             if said.chars().count() > forms::SECRET_CHARS_MAX {
                 return bad("The password is too long.", "Lösenordet är för långt.");
             }
-            match crate::verify_secret(&st, which, said, now)
+            let policy = st.security.policy();
+            match access::check_secret(&st.store, &st.hasher, policy, which, said, now)
                 .await
                 .map_err(store_err(&me))?
             {
-                crate::Check::Right => {
+                Check::Right => {
                     flash = me.lang.t("right_password").to_owned();
                     IncidentAction::PasswordCheck {
                         contact: name,
                         right: true,
                     }
                 }
-                crate::Check::Wrong => {
+                Check::Wrong => {
                     flash = me.lang.t("wrong_password").to_owned();
                     IncidentAction::PasswordCheck {
                         contact: name,
                         right: false,
                     }
                 }
-                crate::Check::Locked => {
+                Check::Locked => {
                     flash = me.lang.t("locked").to_owned();
                     IncidentAction::Note(format!("password check refused: {name} is locked"))
                 }
-                crate::Check::NotSet => {
+                Check::NotSet => {
                     flash = me.lang.t("no_password").to_owned();
                     IncidentAction::Note(format!("{name} has no password registered"))
                 }
@@ -1513,10 +1516,12 @@ async fn site_part<S: Store>(
             rows.sort_by_key(|(order, _)| *order);
             let rows: Vec<ContactForm> = rows.into_iter().map(|(_, r)| r).collect();
             match forms::validate_contacts(&rows) {
-                Ok(valid) => Ok(match crate::hash_contacts(&st.hasher, valid) {
-                    Ok(contacts) => st.store.save_contacts(id, contacts, &actor).await,
-                    Err(error) => Err(error),
-                }),
+                Ok(valid) => Ok(
+                    match registry::hash_contacts(&st.hasher, st.entropy.as_ref(), valid) {
+                        Ok(contacts) => st.store.save_contacts(id, contacts, &actor).await,
+                        Err(error) => Err(error),
+                    },
+                ),
                 Err(p) => Err(p),
             }
         }
@@ -1545,14 +1550,13 @@ async fn site_part<S: Store>(
         }
         "revoking-code" => {
             let code = fields.get("code");
-            let mut p = forms::Problems::default();
-            p.secret("code", code);
-            match p.finish(()) {
-                Ok(()) => match st.hasher.hash(code) {
-                    Ok(hash) => Ok(st.store.set_revoking_code(id, hash, &actor).await),
-                    Err(error) => Ok(Err(StoreError::Unavailable(error.to_string()))),
-                },
-                Err(p) => Err(p),
+            let entropy = st.entropy.as_ref();
+            match registry::set_revoking_code(&st.store, &st.hasher, entropy, id, code, &actor)
+                .await
+            {
+                Ok(Ok(())) => Ok(Ok(())),
+                Ok(Err(p)) => Err(p),
+                Err(error) => Ok(Err(error)),
             }
         }
         "test-mode" => {
@@ -1778,7 +1782,7 @@ async fn update_customer<S: Store>(
     me.require(Permission::EditRegistry)?;
     let fields = checked(&me, fields)?;
     let form = customer_form(&fields);
-    let problems = match form.validate(crate::today(st.clock.now())) {
+    let problems = match form.validate(registry::today(st.clock.now())) {
         Ok(customer) => match st
             .store
             .save_customer(Some(id), customer, &me.staff.actor())
@@ -1815,7 +1819,7 @@ async fn create_customer<S: Store>(
         phone: fields.get("phone").into(),
         language: fields.get("language").into(),
     };
-    let problems = match form.validate(crate::today(st.clock.now())) {
+    let problems = match form.validate(registry::today(st.clock.now())) {
         Ok(customer) => match st
             .store
             .save_customer(None, customer, &me.staff.actor())
@@ -1976,7 +1980,15 @@ async fn create_staff<S: Store>(
         language: fields.get("language").into(),
         password: fields.get("password").into(),
     };
-    let problems = match crate::create_staff(&st, &form, &me.staff.actor()).await {
+    let problems = match access::create_staff(
+        &st.store,
+        &st.hasher,
+        st.entropy.as_ref(),
+        &form,
+        &me.staff.actor(),
+    )
+    .await
+    {
         Ok(_) => return Ok(Redirect::to("/admin/staff").into_response()),
         Err(problems) => problems,
     };

@@ -19,14 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
 use serde::Deserialize;
-use vakt_core::identity::CivilDate;
-use vakt_core::{Clock, UnixMicros};
-use vakt_store::forms::{Problem, StaffForm};
-use vakt_store::secret::SecretHasher;
-use vakt_store::{
-    Actor, Centre, Journal, NewStaff, Registry, SecretRef, SignalFilter, StoreError, Transmitter,
-    TransmitterInput,
-};
+use vakt_core::access::Scope;
+use vakt_core::{Clock, Entropy, UnixMicros};
+use vakt_service::TransmitterInput;
+use vakt_service::access::{self, Denied};
+use vakt_service::secret::SecretHasher;
+use vakt_service::transmitters::{self, Trouble};
+use vakt_store::{ApiClient, Centre, Journal, Registry, SignalFilter, StoreError};
 
 /// Longest page of signals the API returns.
 pub const SIGNALS_PAGE_MAX: u32 = 1_000;
@@ -41,12 +40,12 @@ impl<S: Journal + Registry + Centre + Clone> Store for S {}
 pub struct WebState<S> {
     /// The store.
     pub store: S,
-    /// The API's bearer token.
-    pub api_token: String,
     /// Renders the Prometheus metrics text.
     pub metrics: Arc<dyn Fn() -> String + Send + Sync>,
     /// Hashes and checks passwords and codes.
     pub hasher: SecretHasher,
+    /// Where tokens and salts come from.
+    pub entropy: Arc<dyn Entropy>,
     /// Sessions and lockout.
     pub security: auth::SecurityConfig,
     /// Where incident changes are announced.
@@ -69,141 +68,9 @@ impl<S: Store> WebState<S> {
     }
 }
 
-/// The outcome of checking a secret someone said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Check {
-    /// It matches.
-    Right,
-    /// It does not.
-    Wrong,
-    /// Too many failures: not checked.
-    Locked,
-    /// No secret is set.
-    NotSet,
-}
-
-/// Checks a secret, counting failures and locking after too many.
-///
-/// # Errors
-/// When the store fails.
-pub async fn verify_secret<S: Store>(
-    state: &WebState<S>,
-    which: SecretRef,
-    said: &str,
-    now: UnixMicros,
-) -> Result<Check, StoreError> {
-    auth::check_secret(
-        &state.store,
-        &state.hasher,
-        state.security,
-        which,
-        said,
-        now,
-    )
-    .await
-}
-
-/// Contacts ready to store: each new password hashed, none kept in plain.
-///
-/// # Errors
-/// When hashing fails (unusable hash settings).
-pub fn hash_contacts(
-    hasher: &SecretHasher,
-    contacts: Vec<vakt_store::forms::ValidContact>,
-) -> Result<Vec<vakt_store::NewContact>, StoreError> {
-    contacts
-        .into_iter()
-        .map(|c| {
-            let password_hash = c
-                .password
-                .as_deref()
-                .map(|p| hasher.hash(p))
-                .transpose()
-                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-            Ok(vakt_store::NewContact {
-                id: c.id,
-                name: c.name,
-                phone: c.phone,
-                authority: c.authority,
-                hours: c.hours,
-                password_hash,
-            })
-        })
-        .collect()
-}
-
-/// Today's civil date in Sweden, for checking personal numbers.
-#[must_use]
-pub fn today(now: UnixMicros) -> CivilDate {
-    let fallback = CivilDate {
-        year: 2000,
-        month: 1,
-        day: 1,
-    };
-    let Some(date) = vakt_core::calendar::date_of(now) else {
-        return fallback;
-    };
-    CivilDate {
-        year: i32::from(date.year()),
-        month: u32::try_from(date.month()).unwrap_or(1),
-        day: u32::try_from(date.day()).unwrap_or(1),
-    }
-}
-
-/// Validates and creates a member of staff (the console's form, the API and the CLI).
-///
-/// # Errors
-/// The problems with the input, or a conflict as a problem.
-pub async fn create_staff<S: Store>(
-    state: &WebState<S>,
-    form: &StaffForm,
-    by: &Actor,
-) -> Result<i64, Vec<Problem>> {
-    let valid = form.validate()?;
-    let store_problem = |error: StoreError| match error {
-        StoreError::Conflict(_) => vec![Problem::new(
-            "login",
-            "duplicate",
-            "That login is taken.",
-            "Inloggningsnamnet är upptaget.",
-        )],
-        other => vec![Problem::new(
-            "",
-            "unavailable",
-            other.to_string(),
-            other.to_string(),
-        )],
-    };
-    let password_hash = state.hasher.hash(&valid.password).map_err(|e| {
-        vec![Problem::new(
-            "password",
-            "hash",
-            e.to_string(),
-            e.to_string(),
-        )]
-    })?;
-    state
-        .store
-        .create_staff(
-            NewStaff {
-                login: valid.login,
-                name: valid.name,
-                role: valid.role,
-                guard_company_id: valid.guard_company_id,
-                language: valid.language,
-                password_hash,
-            },
-            by,
-        )
-        .await
-        .map_err(store_problem)
-}
-
 impl<S> std::fmt::Debug for WebState<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebState")
-            .field("api_token", &"<redacted>")
-            .finish_non_exhaustive()
+        f.debug_struct("WebState").finish_non_exhaustive()
     }
 }
 
@@ -305,7 +172,7 @@ async fn cluster<S: Store>(
     State(st): State<Arc<WebState<S>>>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&st, &headers)?;
+    authorize(&st, &headers, Scope::ClusterRead).await?;
     Ok(Json((st.cluster)()))
 }
 
@@ -416,18 +283,31 @@ where
     }
 }
 
-pub(crate) fn authorize<S>(state: &WebState<S>, headers: &HeaderMap) -> Result<(), ApiError> {
+/// The API client behind the request's bearer token, if it holds `scope`.
+///
+/// # Errors
+/// 401 for no token or an unknown or revoked one; 403 for a client without the scope.
+pub(crate) async fn authorize<S: Store>(
+    state: &WebState<S>,
+    headers: &HeaderMap,
+    scope: Scope,
+) -> Result<ApiClient, ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if state.api_token.is_empty()
-        || !constant_time_equal(presented.trim().as_bytes(), state.api_token.as_bytes())
-    {
-        return Err(ApiError::unauthorized());
+        .unwrap_or_default()
+        .trim();
+    match access::authorize(&state.store, presented, scope).await? {
+        Ok(client) => Ok(client),
+        Err(Denied::Unknown) => Err(ApiError::unauthorized()),
+        Err(Denied::Scope(scope)) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("This client lacks the scope {}.", scope.as_str()),
+            format!("Klienten saknar behörigheten {}.", scope.as_str()),
+        )),
     }
-    Ok(())
 }
 
 /// Healthy means this node can acknowledge signals: the database answers and the journal's
@@ -498,7 +378,7 @@ async fn signals<S: Store>(
     headers: HeaderMap,
     query: Result<Query<SignalsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    let _client = authorize(&state, &headers, Scope::SignalsRead).await?;
     let Query(query) = query.map_err(|rejection| {
         ApiError::bad_request(
             format!("Bad query: {rejection}"),
@@ -528,34 +408,13 @@ async fn signals<S: Store>(
     Ok(Json(serde_json::json!({ "signals": items })).into_response())
 }
 
-/// A transmitter as the API shows it: the key described, never shown.
-#[must_use]
-pub fn transmitter_json(transmitter: &Transmitter) -> serde_json::Value {
-    let spec = &transmitter.spec;
-    serde_json::json!({
-        "id": transmitter.id,
-        "account": spec.account,
-        "receiver": spec.receiver,
-        "prefix": spec.prefix,
-        "key": spec.key.as_ref().map(vakt_store::StoredKey::describe),
-        "supervision_interval_s": spec.supervision_interval_s,
-        "timestamp_policy": spec.timestamp_policy.as_str(),
-        "window_behind_s": spec.window.behind_s,
-        "window_ahead_s": spec.window.ahead_s,
-        "clock_offset_s": spec.clock_offset_s,
-        "dialect": spec.dialect,
-        "site_name": spec.site.name,
-        "site_address": spec.site.address,
-    })
-}
-
 async fn list_transmitters<S: Store>(
     State(state): State<Arc<WebState<S>>>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    let _client = authorize(&state, &headers, Scope::TransmittersRead).await?;
     let transmitters = state.store.transmitters().await?;
-    let items: Vec<serde_json::Value> = transmitters.iter().map(transmitter_json).collect();
+    let items: Vec<serde_json::Value> = transmitters.iter().map(transmitters::describe).collect();
     Ok(Json(serde_json::json!({ "transmitters": items })).into_response())
 }
 
@@ -564,7 +423,7 @@ async fn import_transmitters<S: Store>(
     headers: HeaderMap,
     body: Result<Json<Vec<TransmitterInput>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    let _client = authorize(&state, &headers, Scope::TransmittersWrite).await?;
     let Json(inputs) = body.map_err(|rejection| {
         ApiError::bad_request(
             format!(
@@ -577,35 +436,34 @@ async fn import_transmitters<S: Store>(
             ),
         )
     })?;
-    let mut transmitters = Vec::with_capacity(inputs.len());
-    let mut problems = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (index, input) in inputs.into_iter().enumerate() {
-        match input.validate() {
-            Ok(transmitter) => {
-                if !seen.insert(transmitter.reference()) {
-                    problems.push(serde_json::json!({ "entry": index, "field": "account", "message": "appears twice" }));
-                }
-                transmitters.push(transmitter);
-            }
-            Err(errors) => {
-                for error in errors {
-                    problems.push(serde_json::json!({ "entry": index, "field": error.field, "message": error.message }));
-                }
-            }
+    let entries = inputs.into_iter().enumerate().collect();
+    let outcome = match transmitters::import(&state.store, entries).await? {
+        Ok(outcome) => outcome,
+        Err(problems) => {
+            let details = problems
+                .into_iter()
+                .map(|p| match p.trouble {
+                    Trouble::Field { field, message } => {
+                        serde_json::json!({ "entry": p.entry, "field": field, "message": message })
+                    }
+                    Trouble::SameAs(_) => serde_json::json!({
+                        "entry": p.entry, "field": "account", "message": "appears twice"
+                    }),
+                    Trouble::Empty => serde_json::json!({
+                        "entry": p.entry, "field": null, "message": "no transmitters"
+                    }),
+                })
+                .collect();
+            let mut error = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_transmitters",
+                "Nothing was imported: some entries are invalid.",
+                "Inget importerades: några poster är felaktiga.",
+            );
+            error.details = serde_json::Value::Array(details);
+            return Err(error);
         }
-    }
-    if !problems.is_empty() {
-        let mut error = ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_transmitters",
-            "Nothing was imported: some entries are invalid.",
-            "Inget importerades: några poster är felaktiga.",
-        );
-        error.details = serde_json::Value::Array(problems);
-        return Err(error);
-    }
-    let outcome = state.store.import_transmitters(transmitters).await?;
+    };
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "created": outcome.created, "updated": outcome.updated })),
@@ -618,7 +476,7 @@ async fn delete_transmitter<S: Store>(
     headers: HeaderMap,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    let _client = authorize(&state, &headers, Scope::TransmittersWrite).await?;
     state.store.delete_transmitter(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

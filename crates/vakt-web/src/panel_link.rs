@@ -20,9 +20,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
+use vakt_core::access::Scope;
 use vakt_panel::link::{FromPanel, PanelStatus, ToPanel};
 use vakt_panel::{ArmMode, Refusal};
-use vakt_store::secret::token_hash;
+use vakt_service::secret::token_hash;
 use vakt_store::{StoreError, Transmitter};
 
 use crate::{ApiError, Store, WebState, authorize};
@@ -313,7 +314,7 @@ pub async fn api_panels<S: Store>(
     State(st): State<Arc<WebState<S>>>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<LinkView>>, ApiError> {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::Panels).await?;
     Ok(Json(st.links.all()))
 }
 
@@ -334,7 +335,7 @@ pub async fn api_site_panel<S: Store>(
     headers: HeaderMap,
     crate::ApiPath(site_id): crate::ApiPath<i64>,
 ) -> Result<Json<LinkView>, ApiError> {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::Panels).await?;
     st.links
         .for_site(site_id)
         .map(Json)
@@ -349,7 +350,7 @@ pub async fn api_command<S: Store>(
     crate::ApiPath(site_id): crate::ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    authorize(&st, &headers)?;
+    let _client = authorize(&st, &headers, Scope::Panels).await?;
     let command: PanelCommand = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             format!("The command is not valid: {e}."),

@@ -3,11 +3,12 @@
 //! An import is all or nothing: every line is checked first, every error is reported with
 //! its line and field, and only a file without errors is written, in one transaction.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use vakt_store::{NewTransmitter, Transmitter, TransmitterInput};
+use vakt_service::TransmitterInput;
+use vakt_service::transmitters::Trouble;
+use vakt_store::{NewTransmitter, Transmitter};
 
 /// The format of an import file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -59,40 +60,30 @@ pub fn parse(text: &str, format: Format) -> Result<Vec<NewTransmitter>, Vec<Prob
         Format::Csv => read_csv(text),
         Format::Json => read_json(text)?,
     };
-    let mut transmitters = Vec::new();
-    let mut first_line = HashMap::new();
-    for (line, input) in entries {
-        match input.validate() {
-            Ok(transmitter) => {
-                if let Some(earlier) = first_line.insert(transmitter.reference(), line) {
-                    problems.push(Problem {
-                        line,
-                        field: Some("account".into()),
-                        message: format!("the same account, receiver and prefix as line {earlier}"),
-                    });
-                }
-                transmitters.push(transmitter);
-            }
-            Err(errors) => problems.extend(errors.into_iter().map(|error| Problem {
-                line,
-                field: Some(error.field.to_owned()),
-                message: error.message,
-            })),
-        }
-    }
-    if transmitters.is_empty() && problems.is_empty() {
+    let found = match vakt_service::transmitters::validate_batch(entries) {
+        Ok(transmitters) if problems.is_empty() => return Ok(transmitters),
+        Ok(_) => Vec::new(),
+        Err(found) => found,
+    };
+    for p in found {
+        let (field, message) = match p.trouble {
+            Trouble::Field { field, message } => (Some(field.to_owned()), message),
+            Trouble::SameAs(earlier) => (
+                Some("account".to_owned()),
+                format!("the same account, receiver and prefix as line {earlier}"),
+            ),
+            // A file whose every line failed to read has its problems already.
+            Trouble::Empty if !problems.is_empty() => continue,
+            Trouble::Empty => (None, "no transmitters in the file".to_owned()),
+        };
         problems.push(Problem {
-            line: 1,
-            field: None,
-            message: "no transmitters in the file".into(),
+            line: p.entry,
+            field,
+            message,
         });
     }
     problems.sort_by_key(|p| p.line);
-    if problems.is_empty() {
-        Ok(transmitters)
-    } else {
-        Err(problems)
-    }
+    Err(problems)
 }
 
 type Entries = (Vec<(usize, TransmitterInput)>, Vec<Problem>);

@@ -529,13 +529,13 @@ async fn start_server(settings: Settings, most: usize) -> anyhow::Result<(crate:
     let mut transmitters = Vec::new();
     for encrypted in [false, true] {
         for index in 0..most {
-            let input = vakt_store::TransmitterInput {
+            let input = vakt_service::TransmitterInput {
                 account: account(index, encrypted),
                 prefix: Some("0".into()),
                 key: encrypted.then(|| BENCH_KEY.to_owned()),
                 key_form: encrypted.then(|| "ascii".to_owned()),
                 site_name: format!("Benchmark site {index}"),
-                ..vakt_store::TransmitterInput::default()
+                ..vakt_service::TransmitterInput::default()
             };
             transmitters.push(input.validate().map_err(|e| anyhow::anyhow!("{e:?}"))?);
         }

@@ -15,16 +15,17 @@ use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::{Deserialize, Serialize};
+use vakt_core::OsEntropy;
 use vakt_core::centre::Role;
 use vakt_core::identity::{CivilDate, luhn_check_digit};
 use vakt_panel::panel::{Authority, Enrolled, PointSpec};
 use vakt_panel::{Credential, Format, Installation, PointKind, User};
-use vakt_store::Identities;
-use vakt_store::forms::{
+use vakt_service::forms::{
     ContactForm, CustomerForm, GuardCompanyForm, PointForm, SiteForm, UserForm, validate_contacts,
     validate_points, validate_users,
 };
-use vakt_store::secret::{SecretHasher, new_token, token_hash};
+use vakt_service::secret::{SecretHasher, new_token, token_hash};
+use vakt_store::Identities;
 use vakt_store::{Actor, Centre, NewContact, NewStaff, Registry};
 
 /// The file the demo keeps its logins and panels in.
@@ -322,7 +323,7 @@ fn code(rng: &mut StdRng) -> String {
     digits(rng, 4)
 }
 
-fn problems(what: &str, problems: &[vakt_store::forms::Problem]) -> anyhow::Error {
+fn problems(what: &str, problems: &[vakt_service::forms::Problem]) -> anyhow::Error {
     let list: Vec<String> = problems
         .iter()
         .map(|p| format!("{}: {}", p.field, p.en))
@@ -483,7 +484,7 @@ pub async fn seed<S: Centre + Registry>(
                     role,
                     guard_company_id,
                     language: "sv".into(),
-                    password_hash: hasher.hash(&password)?,
+                    password_hash: hasher.hash(&password, &OsEntropy)?,
                 },
                 &by,
             )
@@ -650,7 +651,7 @@ pub async fn seed<S: Centre + Registry>(
             let password_hash = contact
                 .password
                 .as_deref()
-                .map(|p| hasher.hash(p))
+                .map(|p| hasher.hash(p, &OsEntropy))
                 .transpose()?;
             new_contacts.push(NewContact {
                 id: None,
@@ -665,7 +666,7 @@ pub async fn seed<S: Centre + Registry>(
 
         let revoking_code = digits(&mut rng, 6);
         store
-            .set_revoking_code(site_id, hasher.hash(&revoking_code)?, &by)
+            .set_revoking_code(site_id, hasher.hash(&revoking_code, &OsEntropy)?, &by)
             .await?;
 
         // Most business customers and a third of homes leave a key for the guards.
@@ -744,7 +745,7 @@ pub async fn seed<S: Centre + Registry>(
             let bytes: [u8; 16] = rand::random();
             hex::encode_upper(bytes)
         });
-        let input = vakt_store::TransmitterInput {
+        let input = vakt_service::TransmitterInput {
             account: account.clone(),
             prefix: Some("0".into()),
             key: key_hex.clone(),
@@ -752,7 +753,7 @@ pub async fn seed<S: Centre + Registry>(
             supervision_interval_s: Some(300),
             site_name: site_name.clone(),
             site_address: Some(address),
-            ..vakt_store::TransmitterInput::default()
+            ..vakt_service::TransmitterInput::default()
         };
         let transmitter = input
             .validate()
@@ -765,7 +766,7 @@ pub async fn seed<S: Centre + Registry>(
             .find(|t| t.spec.account == account)
             .map(|t| t.id)
             .context("the demo transmitter was stored")?;
-        let link_token = new_token();
+        let link_token = new_token(&OsEntropy);
         store
             .set_link_token(transmitter_id, token_hash(&link_token), &by)
             .await?;

@@ -362,7 +362,7 @@ pub async fn run(
             let bytes: [u8; 16] = rand::RngExt::random(&mut rng);
             hex::encode_upper(bytes)
         });
-        inputs.push(vakt_store::TransmitterInput {
+        inputs.push(vakt_service::TransmitterInput {
             account: account.clone(),
             prefix: Some("0".into()),
             key: key.clone(),
@@ -370,7 +370,7 @@ pub async fn run(
             supervision_interval_s: Some(600),
             site_name: format!("Fleet panel {account}"),
             site_address: Some(String::new()),
-            ..vakt_store::TransmitterInput::default()
+            ..vakt_service::TransmitterInput::default()
         });
         let code = format!("{:04}", rand::RngExt::random_range(&mut rng, 0..10_000));
         specs.push(PanelSpec {

@@ -52,7 +52,7 @@ pub struct App {
     /// The store, for tools and tests that act as Vakt itself.
     pub store: SqlStore,
     /// The hasher of passwords and codes.
-    pub hasher: vakt_store::secret::SecretHasher,
+    pub hasher: vakt_service::secret::SecretHasher,
     shutdown: CancellationToken,
     receiver: vakt_receiver::Running,
     http_task: tokio::task::JoinHandle<()>,
@@ -180,12 +180,12 @@ fn secret_key(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 ///
 /// # Errors
 /// When the secret key is missing and cannot be written, or the cost is out of range.
-pub fn hasher(settings: &Settings) -> anyhow::Result<vakt_store::secret::SecretHasher> {
-    let cost = vakt_store::secret::HashCost {
+pub fn hasher(settings: &Settings) -> anyhow::Result<vakt_service::secret::SecretHasher> {
+    let cost = vakt_service::secret::HashCost {
         memory_kib: settings.security.hash_memory_kib,
         iterations: settings.security.hash_iterations,
     };
-    vakt_store::secret::SecretHasher::new(&secret_key(settings)?, cost)
+    vakt_service::secret::SecretHasher::new(&secret_key(settings)?, cost)
         .context("the [security] hash settings")
 }
 
@@ -251,6 +251,10 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
         );
     }
     let (api_token, api_token_file) = api_token(&settings)?;
+    // The configured (or generated) token keeps working: it is the admin API client.
+    vakt_service::access::keep_configured_token(&store, &api_token)
+        .await
+        .context("registering the configured API token as an admin client")?;
     let shutdown = CancellationToken::new();
 
     let table = TableHandle::default();
@@ -353,9 +357,9 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     ))]);
     let state = Arc::new(vakt_web::WebState {
         store: store.clone(),
-        api_token: api_token.clone(),
         metrics: render,
         hasher: hasher.clone(),
+        entropy: Arc::new(vakt_core::OsEntropy),
         security: vakt_web::auth::SecurityConfig {
             secure_cookies: settings.security.secure_cookies,
             session_hours: settings.security.session_hours.max(1),

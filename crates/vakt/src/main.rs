@@ -328,7 +328,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 let items: Vec<serde_json::Value> = transmitters
                     .iter()
-                    .map(vakt_web::transmitter_json)
+                    .map(vakt_service::transmitters::describe)
                     .collect();
                 writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
             } else {
@@ -348,7 +348,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let mut password = String::new();
             std::io::stdin().read_line(&mut password)?;
-            let form = vakt_store::forms::StaffForm {
+            let form = vakt_service::forms::StaffForm {
                 login,
                 name,
                 role,
@@ -356,44 +356,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 language,
                 password: password.trim_end_matches(['\r', '\n']).to_owned(),
             };
-            let valid = match form.validate() {
-                Ok(valid) => valid,
+            let login = form.login.trim().to_lowercase();
+            let hasher = vakt::hasher(&settings)?;
+            let (store, _) = vakt::open_store(&settings, clock).await?;
+            let by = vakt_store::Actor {
+                staff_id: None,
+                name: "command line".into(),
+            };
+            let created = vakt_service::access::create_staff(
+                &store,
+                &hasher,
+                &vakt_core::OsEntropy,
+                &form,
+                &by,
+            )
+            .await;
+            store.close().await;
+            match created {
+                Ok(id) => {
+                    writeln!(out, "Created {login} (id {id}).")?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(problems) if problems.iter().any(|p| p.code == "duplicate") => {
+                    writeln!(out, "The login {login} is taken.")?;
+                    Ok(ExitCode::from(2))
+                }
+                Err(problems) if problems.iter().any(|p| p.code == "unavailable") => {
+                    anyhow::bail!("{}", problems[0].en)
+                }
                 Err(problems) => {
                     for p in problems {
                         writeln!(out, "{}: {}", p.field, p.en)?;
                     }
-                    return Ok(ExitCode::from(2));
-                }
-            };
-            let hasher = vakt::hasher(&settings)?;
-            let (store, _) = vakt::open_store(&settings, clock).await?;
-            let created = store
-                .create_staff(
-                    vakt_store::NewStaff {
-                        login: valid.login.clone(),
-                        name: valid.name,
-                        role: valid.role,
-                        guard_company_id: valid.guard_company_id,
-                        language: valid.language,
-                        password_hash: hasher.hash(&valid.password)?,
-                    },
-                    &vakt_store::Actor {
-                        staff_id: None,
-                        name: "command line".into(),
-                    },
-                )
-                .await;
-            store.close().await;
-            match created {
-                Ok(id) => {
-                    writeln!(out, "Created {} (id {id}).", valid.login)?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(vakt_store::StoreError::Conflict(_)) => {
-                    writeln!(out, "The login {} is taken.", valid.login)?;
                     Ok(ExitCode::from(2))
                 }
-                Err(error) => Err(error.into()),
             }
         }
         Command::Staff {

@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use vakt_core::access::{Principal, Scope};
 use vakt_core::centre::{
     Authority, DispatchState, KeyAction, KeyState, PointKind, Resolution, Role, Step, StepAction,
     StepOutcome,
@@ -102,6 +103,8 @@ conformance!(
     secrets::secrets,
     keys::guards_and_keys,
     identities::staff_and_sessions,
+    identities::customer_logins,
+    identities::api_clients,
     incidents::engine_and_incidents,
     incidents::a_fire_joining_a_held_burglary_is_never_cancelled,
     outbox::outbox,
@@ -179,6 +182,7 @@ fn note(at: i64, category: Category, zone: Option<u32>) -> EventNote {
 
 /// A customer, a site with a transmitter, an operator and a guard company.
 struct World {
+    customer: i64,
     site: i64,
     transmitter: i64,
     operator: i64,
@@ -261,6 +265,7 @@ async fn world(store: &SqlStore) -> World {
         );
     }
     World {
+        customer,
         site,
         transmitter,
         operator: staff[0],

@@ -60,6 +60,8 @@ pub async fn secrets(store: &SqlStore) {
         store.begin_check(none, at, policy).await,
         Err(StoreError::NotFound)
     ));
-    let staff = store.secret(SecretRef::Staff(w.operator)).await.unwrap();
+    let login = store.identity_by_login("op1").await.unwrap();
+    assert_eq!(login.staff().map(|s| s.id), Some(w.operator));
+    let staff = store.secret(SecretRef::Login(login.id)).await.unwrap();
     assert_eq!(staff.hash.as_deref(), Some("hash"));
 }

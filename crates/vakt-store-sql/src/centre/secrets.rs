@@ -30,7 +30,13 @@ fn secret_columns(
             "revoking_locked_until_us",
             id,
         ),
-        SecretRef::Staff(id) => ("staff", "password_hash", "failures", "locked_until_us", id),
+        SecretRef::Login(id) => (
+            "identities",
+            "password_hash",
+            "failures",
+            "locked_until_us",
+            id,
+        ),
     }
 }
 

@@ -81,11 +81,11 @@ pub async fn engine(options: EngineBench) -> anyhow::Result<()> {
 fn registered(sites: usize) -> anyhow::Result<Vec<vakt_store::NewTransmitter>> {
     (0..sites)
         .map(|index| {
-            vakt_store::TransmitterInput {
+            vakt_service::TransmitterInput {
                 account: account(index, false),
                 prefix: Some("0".into()),
                 site_name: format!("Benchmark site {index}"),
-                ..vakt_store::TransmitterInput::default()
+                ..vakt_service::TransmitterInput::default()
             }
             .validate()
             .map_err(|e| anyhow::anyhow!("{e:?}"))

@@ -1276,7 +1276,7 @@ async fn parallel_sign_ins_are_counted_as_many_as_they_are() {
     }))
     .await;
     seed(&app, 3_600).await;
-    let lead = app.app.store.staff_by_login("lead").await.unwrap();
+    let lead = app.app.store.identity_by_login("lead").await.unwrap();
     let attempts: Vec<_> = (0..40)
         .map(|n| {
             let address = app.http;
@@ -1307,7 +1307,7 @@ async fn parallel_sign_ins_are_counted_as_many_as_they_are() {
     let failures = app
         .app
         .store
-        .secret(vakt_store::SecretRef::Staff(lead.id))
+        .secret(vakt_store::SecretRef::Login(lead.id))
         .await
         .unwrap()
         .failures;

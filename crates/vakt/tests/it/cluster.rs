@@ -172,7 +172,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
         .await
         .unwrap();
     let inputs = (1..=TRANSMITTERS)
-        .map(|n| vakt_store::TransmitterInput {
+        .map(|n| vakt_service::TransmitterInput {
             supervision_interval_s: Some(2),
             ..vakt_testkit::transmitter(&account(n), None)
         })
@@ -188,7 +188,9 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
                 role: vakt_core::centre::Role::Operator,
                 guard_company_id: None,
                 language: "sv".into(),
-                password_hash: hasher.hash("ett långt lösenord").unwrap(),
+                password_hash: hasher
+                    .hash("ett långt lösenord", &vakt_core::OsEntropy)
+                    .unwrap(),
             },
             &vakt_store::Actor::system(),
         )

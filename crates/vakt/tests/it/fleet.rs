@@ -295,12 +295,12 @@ async fn the_panel_link_shows_state_and_carries_commands_as_unknown_user() {
     app.register(vec![transmitter("L001", None)]).await;
     let stored = app.app.store.transmitters().await.unwrap();
     let (transmitter_id, site_id) = (stored[0].id, stored[0].site_id);
-    let token = vakt_store::secret::new_token();
+    let token = vakt_service::secret::new_token(&vakt_core::OsEntropy);
     app.app
         .store
         .set_link_token(
             transmitter_id,
-            vakt_store::secret::token_hash(&token),
+            vakt_service::secret::token_hash(&token),
             &Actor::system(),
         )
         .await

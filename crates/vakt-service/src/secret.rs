@@ -2,11 +2,14 @@
 //! Argon2id hashes keyed with a server-side secret (a "pepper" kept outside the database), so
 //! a copy of the database alone does not let anyone test guesses offline.
 //!
-//! Session tokens are random and long, so they need no slow hash: they are stored as SHA-256.
+//! Session and API tokens are random and long, so they need no slow hash: they are stored as
+//! SHA-256. Salts and tokens are drawn from the [`Entropy`] the caller passes in.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::Digest;
+use vakt_core::Entropy;
+use vakt_core::random::bytes;
 
 /// The shortest server-side secret accepted, in bytes.
 pub const PEPPER_BYTES_MIN: usize = 16;
@@ -82,12 +85,12 @@ impl SecretHasher {
         .map_err(|e| SecretError::Settings(e.to_string()))
     }
 
-    /// Hashes a secret with a fresh salt, as a PHC string.
+    /// Hashes a secret with a fresh salt from `entropy`, as a PHC string.
     ///
     /// # Errors
     /// Only when the settings are unusable.
-    pub fn hash(&self, secret: &str) -> Result<String, SecretError> {
-        let salt_bytes: [u8; 16] = rand::random();
+    pub fn hash(&self, secret: &str, entropy: &dyn Entropy) -> Result<String, SecretError> {
+        let salt_bytes: [u8; 16] = bytes(entropy);
         let salt = SaltString::encode_b64(&salt_bytes)
             .map_err(|e| SecretError::Settings(e.to_string()))?;
         let hash = self
@@ -109,11 +112,10 @@ impl SecretHasher {
     }
 }
 
-/// A new random token (sessions, CSRF), 32 bytes as hex.
+/// A new random token (sessions, CSRF, API clients, panel links), 32 bytes as hex.
 #[must_use]
-pub fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    hex::encode(bytes)
+pub fn new_token(entropy: &dyn Entropy) -> String {
+    hex::encode(bytes::<32>(entropy))
 }
 
 /// How a session token is stored: SHA-256, hex.
@@ -124,6 +126,8 @@ pub fn token_hash(token: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use vakt_core::{OsEntropy, SeededEntropy};
+
     use super::*;
 
     fn cheap(pepper: &[u8]) -> Option<SecretHasher> {
@@ -142,7 +146,7 @@ mod tests {
         let Some(hasher) = cheap(b"server-secret-0123456789") else {
             panic!("hasher")
         };
-        let hash = hasher.hash("Hemligt ord 7").unwrap_or_default();
+        let hash = hasher.hash("Hemligt ord 7", &OsEntropy).unwrap_or_default();
         assert!(hash.starts_with("$argon2id$"));
         assert!(!hash.contains("Hemligt"));
         assert!(hasher.verify("Hemligt ord 7", &hash));
@@ -152,7 +156,17 @@ mod tests {
         };
         assert!(!other.verify("Hemligt ord 7", &hash));
         assert!(!hasher.verify("x", "not a hash"));
-        assert_ne!(hasher.hash("same").ok(), hasher.hash("same").ok());
+        assert_ne!(
+            hasher.hash("same", &OsEntropy).ok(),
+            hasher.hash("same", &OsEntropy).ok()
+        );
+        let seeded = |seed| hasher.hash("same", &SeededEntropy::new(seed)).ok();
+        assert_eq!(
+            seeded(1),
+            seeded(1),
+            "the salt comes from the entropy given"
+        );
+        assert_ne!(seeded(1), seeded(2));
     }
 
     #[test]
@@ -162,8 +176,8 @@ mod tests {
 
     #[test]
     fn tokens_are_random_and_hashed_one_way() {
-        assert_ne!(new_token(), new_token());
-        assert_eq!(new_token().len(), 64);
+        assert_ne!(new_token(&OsEntropy), new_token(&OsEntropy));
+        assert_eq!(new_token(&OsEntropy).len(), 64);
         assert_eq!(token_hash("a"), token_hash("a"));
         assert_ne!(token_hash("a"), "a");
     }

@@ -10,7 +10,7 @@ use vakt_core::centre::{Authority, CallingHours, PointKind, Role, Step, StepActi
 use vakt_core::identity::{CivilDate, OrganisationNumber, PersonalNumber};
 use vakt_core::phone::PhoneNumber;
 
-use crate::centre::{AlarmPoint, CustomerKind, GuardCompany, NewCustomer, NewSite, PanelUser};
+use vakt_store::{AlarmPoint, CustomerKind, GuardCompany, NewCustomer, NewSite, PanelUser};
 
 /// The longest name, address or short text accepted, in characters.
 pub const NAME_CHARS_MAX: usize = 200;

@@ -11,7 +11,7 @@
 use serde::Deserialize;
 use vakt_dc09::{Dialect, Key, KeyForm, Window};
 
-use crate::{NewTransmitter, Site, StoredKey, TimestampPolicy};
+use vakt_store::{NewTransmitter, Site, StoredKey, TimestampPolicy};
 
 /// The heartbeat interval assumed when none is given: an IP path of the faster classes.
 pub const DEFAULT_SUPERVISION_INTERVAL_S: u32 = 90;
