@@ -422,3 +422,37 @@ pub async fn authorize(
         Ok(Err(Denied::Scope(scope)))
     }
 }
+
+/// Why an API client was not revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum RevokeError {
+    /// The configured token's client: it is replaced by changing the configuration, since a
+    /// restart would otherwise bring it back.
+    #[error("the configured token is changed in the configuration, not revoked")]
+    Configured,
+    /// No such client, or the store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Revokes an API client: its token is refused from now on.
+///
+/// # Errors
+/// The configured token's client is refused; an unknown or already revoked one is `NotFound`.
+pub async fn revoke_api_client(
+    store: &impl Identities,
+    id: i64,
+    by: &Actor,
+    now: UnixMicros,
+) -> Result<(), RevokeError> {
+    let clients = store.api_clients().await?;
+    let client = clients
+        .iter()
+        .find(|c| c.id == id)
+        .ok_or(StoreError::NotFound)?;
+    if client.name == CONFIGURED_CLIENT {
+        return Err(RevokeError::Configured);
+    }
+    store.revoke_api_client(id, by, now).await?;
+    Ok(())
+}

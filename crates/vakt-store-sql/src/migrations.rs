@@ -53,7 +53,7 @@ const STEPS: &[Step] = &[
 ];
 
 #[derive(Debug)]
-struct Embedded(Dialect);
+struct Embedded(Dialect, i64);
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
@@ -62,6 +62,7 @@ impl MigrationSource<'static> for Embedded {
         Box::pin(async move {
             Ok(STEPS
                 .iter()
+                .filter(|step| step.version <= self.1)
                 .map(|step| {
                     let sql = match self.0 {
                         Dialect::Sqlite => step.sqlite,
@@ -88,7 +89,19 @@ pub async fn run<C>(connection: &mut C, dialect: Dialect) -> Result<(), StoreErr
 where
     C: Migrate + Send,
 {
-    let migrator = Migrator::new(Embedded(dialect))
+    run_to(connection, dialect, i64::MAX).await
+}
+
+/// Applies the migrations up to and including version `last`: an older Vakt's schema, for
+/// tests that upgrade one.
+///
+/// # Errors
+/// When a migration fails or the database cannot be reached.
+pub async fn run_to<C>(connection: &mut C, dialect: Dialect, last: i64) -> Result<(), StoreError>
+where
+    C: Migrate + Send,
+{
+    let migrator = Migrator::new(Embedded(dialect, last))
         .await
         .map_err(unavailable)?;
     migrator

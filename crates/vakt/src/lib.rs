@@ -6,6 +6,7 @@
 //! [`launch`] is what `vakt serve` runs and what the integration tests start on free ports.
 
 pub mod accounts;
+pub mod api_clients;
 pub mod bench;
 pub mod cluster;
 pub mod data_dir;

@@ -95,6 +95,11 @@ enum Command {
         #[command(subcommand)]
         command: StaffCommand,
     },
+    /// Manage the programs allowed to use the JSON API, each with its own token and scopes.
+    ApiClient {
+        #[command(subcommand)]
+        command: vakt::api_clients::ApiClientCommand,
+    },
     /// Apply database migrations and exit.
     Migrate,
     /// Print an annotated vakt.toml with every default.
@@ -403,6 +408,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::ApiClient { command } => Ok(ExitCode::from(
+            vakt::api_clients::run(&settings, clock, command, &mut out).await?,
+        )),
         Command::Bench {
             command: BenchCommand::Receiver(options),
         } => {

@@ -95,6 +95,7 @@ mod outbox;
 mod registry;
 mod secrets;
 mod sites;
+mod upgrade;
 
 conformance!(
     journal::journal,

@@ -113,3 +113,53 @@ fn signals_filters_and_errors() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout).trim(), "[]");
 }
+
+#[test]
+fn api_clients_are_added_listed_and_revoked_from_the_command_line() {
+    let folder = tempfile::tempdir().unwrap();
+    let added = vakt(
+        folder.path(),
+        &[
+            "api-client",
+            "add",
+            "--name",
+            "Fakturaexport",
+            "--scopes",
+            "registry:read, signals:read",
+        ],
+    );
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let printed = text(&added.stdout);
+    let token = printed
+        .lines()
+        .find_map(|l| l.strip_prefix("Token (shown this once): "))
+        .unwrap_or_else(|| panic!("no token in {printed}"));
+    assert_eq!(token.len(), 64);
+    let id = printed
+        .split("(id ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap()
+        .to_owned();
+
+    let bad = vakt(
+        folder.path(),
+        &["api-client", "add", "--name", "x", "--scopes", "all"],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stdout).contains("all is not a scope"));
+
+    let listed = text(&vakt(folder.path(), &["api-client", "list"]).stdout);
+    assert!(listed.contains("Fakturaexport"), "{listed}");
+    assert!(listed.contains("registry:read signals:read"), "{listed}");
+    assert!(listed.contains("active"), "{listed}");
+    assert!(!listed.contains(token), "a token is shown once only");
+
+    let revoked = vakt(folder.path(), &["api-client", "revoke", &id]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stdout));
+    let listed = text(&vakt(folder.path(), &["api-client", "list"]).stdout);
+    assert!(listed.contains("revoked"), "{listed}");
+    let again = vakt(folder.path(), &["api-client", "revoke", &id]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stdout).contains("No active API client"));
+}

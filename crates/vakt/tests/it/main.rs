@@ -12,6 +12,7 @@ mod external;
 mod faults;
 mod fleet;
 mod hostile;
+mod identities;
 mod receiver;
 mod security;
 mod terminal;

@@ -1,8 +1,10 @@
 //! The registry and incidents over JSON (`/api/v1`), for integrations and bulk loading.
 //!
 //! The same validation as the console's forms: a body with problems gets 422 with every
-//! problem (field, code, message in Swedish and English) and nothing is stored. Changes are
-//! audited as made by `api`.
+//! problem (field, code, message in Swedish and English) and nothing is stored. Each call
+//! names the scope it needs; changes are audited as made by the calling API client.
+
+mod clients;
 
 use std::sync::Arc;
 
@@ -47,6 +49,14 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
             get(companies::<S>).post(create_company::<S>),
         )
         .route("/api/v1/staff", axum::routing::post(create_staff::<S>))
+        .route(
+            "/api/v1/clients",
+            get(clients::list::<S>).post(clients::create::<S>),
+        )
+        .route(
+            "/api/v1/clients/{id}",
+            axum::routing::delete(clients::revoke::<S>),
+        )
         .route("/api/v1/incidents", get(incidents::<S>))
         .route("/api/v1/incidents/{id}", get(incident::<S>))
 }
