@@ -5,8 +5,7 @@
 //! the session's CSRF token and every POST checks it. Every handler names the permission it
 //! needs; [`ROUTES`] lists them all so a test can call each route as each role.
 
-use axum::http::{HeaderMap, Method, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, Method, header};
 use vakt_core::UnixMicros;
 use vakt_core::centre::{Permission, Role};
 use vakt_service::access::{self, Policy};
@@ -181,7 +180,7 @@ impl Me {
     /// # Errors
     /// `Forbidden` when it is missing or wrong.
     pub fn check_csrf(&self, presented: &str) -> Result<(), Refusal> {
-        if crate::constant_time_equal(presented.as_bytes(), self.csrf.as_bytes()) {
+        if crate::http::constant_time_equal(presented.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
             Err(Refusal::BadCsrf(self.lang))
@@ -200,31 +199,6 @@ pub enum Refusal {
     BadCsrf(Lang),
     /// The store failed (or has nothing by that id), told in this language.
     Store(Lang, StoreError),
-}
-
-impl IntoResponse for Refusal {
-    fn into_response(self) -> Response {
-        match self {
-            Refusal::SignIn => Redirect::to("/login").into_response(),
-            Refusal::Forbidden(lang) => (
-                StatusCode::FORBIDDEN,
-                axum::response::Html(crate::console::message_page(lang, lang.t("forbidden"))),
-            )
-                .into_response(),
-            Refusal::BadCsrf(lang) => (
-                StatusCode::FORBIDDEN,
-                axum::response::Html(crate::console::message_page(
-                    lang,
-                    match lang {
-                        Lang::Sv => "Formuläret har gått ut. Ladda om sidan och försök igen.",
-                        Lang::En => "The form has expired. Reload the page and try again.",
-                    },
-                )),
-            )
-                .into_response(),
-            Refusal::Store(lang, error) => crate::console::store_error_page(lang, &error),
-        }
-    }
 }
 
 /// A cookie's value from the request.

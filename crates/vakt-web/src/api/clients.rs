@@ -11,8 +11,10 @@ use vakt_core::access::{Scope, parse_scopes};
 use vakt_service::access::{self, RevokeError};
 use vakt_service::forms::Problem;
 
-use super::{Answer, Shared, body, invalid};
-use crate::{ApiError, ApiPath, Store, authorize};
+use crate::api::authorize::authorize;
+use crate::api::error::{ApiError, ApiPath};
+use crate::api::json::{Answer, Shared, body, invalid};
+use crate::state::Store;
 
 /// A client to create.
 #[derive(Debug, Deserialize)]

@@ -13,7 +13,7 @@ use vakt_core::centre::Permission;
 use vakt_store::IncidentTimes;
 
 use crate::auth::Refusal;
-use crate::console::{Chrome, page_chrome, refuse};
+use crate::page::{Chrome, page_chrome, refuse};
 use crate::{Store, WebState};
 
 const HOUR_US: i64 = 3_600 * 1_000_000;
@@ -153,7 +153,7 @@ pub(crate) async fn page<S: Store>(
             }
         })
         .collect();
-    Ok(crate::console::page(&DashboardPage {
+    Ok(crate::page::page(&DashboardPage {
         c: page_chrome(&me, "dashboard"),
         open,
         per_operator_hour: format!("{:.1}", figures.per_operator_hour),

@@ -1,0 +1,21 @@
+//! `GET /api/v1/cluster`: this node's part of the cluster.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use vakt_core::access::Scope;
+
+use crate::api::authorize::authorize;
+use crate::api::error::ApiError;
+use crate::state::{Store, WebState};
+
+/// This node's part of the cluster: its number, the live nodes and the engine shards it runs.
+pub(crate) async fn cluster<S: Store>(
+    State(st): State<Arc<WebState<S>>>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    authorize(&st, &headers, Scope::ClusterRead).await?;
+    Ok(Json((st.cluster)()))
+}
