@@ -6,6 +6,7 @@
 //! time and randomness as arguments, and leaves the rules themselves to `vakt-core`.
 //!
 //! - [`access`]: signing in (staff and customers), checking secrets, API clients.
+//! - [`incidents`]: what operators do to an incident, and checking a caller's secret.
 //! - [`registry`]: changes to customers, sites and contacts.
 //! - [`transmitters`]: importing, describing and linking transmitters.
 //! - [`forms`], [`input`]: what people type, parsed once into rows or a list of problems.
@@ -13,6 +14,7 @@
 
 pub mod access;
 pub mod forms;
+pub mod incidents;
 pub mod input;
 pub mod registry;
 pub mod secret;

@@ -145,6 +145,16 @@ pub const ROUTES: &[RouteSpec] = &[
     route("GET", "/dashboard", P(Permission::ViewDashboard)),
 ];
 
+/// What the route table says `method` on the route `pattern` (as the router writes it,
+/// `/incidents/{id}/take`) needs; `None` for a route the table does not list.
+#[must_use]
+pub fn need(method: &str, pattern: &str) -> Option<Need> {
+    ROUTES
+        .iter()
+        .find(|r| r.method == method && r.path == pattern)
+        .map(|r| r.need)
+}
+
 /// A signed-in member of staff.
 #[derive(Clone, Debug)]
 pub struct Me {

@@ -14,6 +14,7 @@
 pub mod api;
 pub mod auth;
 pub mod console;
+pub mod extract;
 pub mod health;
 pub mod http;
 pub mod i18n;

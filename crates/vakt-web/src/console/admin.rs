@@ -1,11 +1,9 @@
 //! Administration: staff logins, guard companies and the audit log.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
-use vakt_core::centre::{Permission, Role};
+use vakt_core::centre::Role;
 use vakt_service::access::{self};
 use vakt_service::forms::{GuardCompanyForm, Problem, StaffForm};
 use vakt_store::StoreError;
@@ -14,8 +12,9 @@ use crate::auth::{Me, Refusal};
 use crate::{Store, WebState};
 
 use super::Shared;
+use crate::extract::{Allowed, Posted};
 use crate::page::{
-    Chrome, Page, checked, chrome, form_status, problem_lines, render, render_status, store_err,
+    Chrome, Page, chrome, form_status, problem_lines, render, render_status, store_err,
 };
 
 #[derive(Template)]
@@ -45,20 +44,14 @@ pub(super) async fn staff_view<S: Store>(st: &WebState<S>, me: &Me, problems: &[
     ))
 }
 
-pub(super) async fn staff_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ManageStaff)?;
+pub(super) async fn staff_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     staff_view(&st, &me, &[]).await
 }
 
 pub(super) async fn create_staff<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ManageStaff)?;
-    let fields = checked(&me, fields)?;
     let form = StaffForm {
         login: fields.get("login").into(),
         name: fields.get("name").into(),
@@ -106,20 +99,14 @@ pub(super) async fn companies_view<S: Store>(
     ))
 }
 
-pub(super) async fn companies_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ManageStaff)?;
+pub(super) async fn companies_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     companies_view(&st, &me, &[]).await
 }
 
 pub(super) async fn create_company<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ManageStaff)?;
-    let fields = checked(&me, fields)?;
     let form = GuardCompanyForm {
         name: fields.get("name").into(),
         phone: fields.get("phone").into(),
@@ -153,9 +140,7 @@ pub(super) struct AuditPage {
     messages: Vec<vakt_store::OutboxMessage>,
 }
 
-pub(super) async fn audit_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewAudit)?;
+pub(super) async fn audit_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     Ok(render(&AuditPage {
         c: chrome(Some(&me), me.lang, "audit"),
         entries: st

@@ -1,9 +1,8 @@
 //! The customer records: private persons and businesses, with their identity numbers.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use vakt_core::centre::Permission;
 use vakt_service::forms::{CustomerForm, Problem};
@@ -14,9 +13,9 @@ use crate::auth::{Me, Refusal};
 use crate::{Store, WebState};
 
 use super::Shared;
+use crate::extract::{Allowed, Posted};
 use crate::page::{
-    Chrome, Fields, Page, checked, chrome, form_status, problem_lines, render, render_status,
-    store_err,
+    Chrome, Fields, Page, chrome, form_status, problem_lines, render, render_status, store_err,
 };
 
 #[derive(Template)]
@@ -29,9 +28,7 @@ pub(super) struct CustomersPage {
     form: CustomerForm,
 }
 
-pub(super) async fn customers_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewCustomers)?;
+pub(super) async fn customers_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     Ok(render(&CustomersPage {
         c: chrome(Some(&me), me.lang, "customers"),
         customers: st.store.customers().await.map_err(store_err(&me))?,
@@ -121,23 +118,17 @@ pub(super) async fn customer_view<S: Store>(
 
 pub(super) async fn customer_page<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Allowed(me): Allowed,
     Path(id): Path<i64>,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewCustomers)?;
     customer_view(&st, &me, id, None, &[]).await
 }
 
 pub(super) async fn update_customer<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::EditRegistry)?;
-    let fields = checked(&me, fields)?;
     let form = customer_form(&fields);
     let problems = match form.validate(registry::today(st.clock.now())) {
         Ok(customer) => match st
@@ -161,12 +152,8 @@ pub(super) async fn update_customer<S: Store>(
 
 pub(super) async fn create_customer<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::EditRegistry)?;
-    let fields = checked(&me, fields)?;
     let form = CustomerForm {
         kind: fields.get("kind").into(),
         name: fields.get("name").into(),

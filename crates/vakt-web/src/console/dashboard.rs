@@ -7,12 +7,11 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use vakt_core::UnixMicros;
-use vakt_core::centre::Permission;
 use vakt_store::IncidentTimes;
 
 use crate::auth::Refusal;
+use crate::extract::Allowed;
 use crate::page::{Chrome, page_chrome, refuse};
 use crate::{Store, WebState};
 
@@ -123,10 +122,8 @@ const CHART_HEIGHT: usize = 120;
 
 pub(crate) async fn page<S: Store>(
     State(st): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Allowed(me): Allowed,
 ) -> Result<axum::response::Response, Refusal> {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewDashboard)?;
     let now = st.clock.now();
     let times = st
         .store

@@ -1,19 +1,19 @@
 //! A guard company's own page: its dispatches and their updates.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use vakt_core::centre::{DispatchState, Permission};
+use vakt_core::centre::DispatchState;
 use vakt_service::forms::{self};
 use vakt_store::{DispatchUpdate, StoreError};
 
 use crate::Store;
 
 use super::Shared;
+use crate::extract::{Allowed, Posted};
 use crate::page::{
-    Chrome, MessagePage, Page, checked, chrome, conflict_response, render, render_status, store_err,
+    Chrome, MessagePage, Page, chrome, conflict_response, render, render_status, store_err,
 };
 
 #[derive(Template)]
@@ -23,9 +23,7 @@ pub(super) struct GuardPage {
     dispatches: Vec<vakt_store::Dispatch>,
 }
 
-pub(super) async fn guard_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::GuardWork)?;
+pub(super) async fn guard_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     let company = me.staff.guard_company_id.unwrap_or_default();
     Ok(render(&GuardPage {
         c: chrome(Some(&me), me.lang, "my_dispatches"),
@@ -39,13 +37,9 @@ pub(super) async fn guard_page<S: Store>(State(st): Shared<S>, headers: HeaderMa
 
 pub(super) async fn guard_update<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::GuardWork)?;
-    let fields = checked(&me, fields)?;
     let Some(state) =
         DispatchState::parse(fields.get("state")).filter(|s| *s != DispatchState::Cancelled)
     else {

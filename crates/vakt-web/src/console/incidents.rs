@@ -2,27 +2,18 @@
 //! actions on it.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect};
-use vakt_core::centre::{KeyAction, Permission, Resolution, StepAction, StepOutcome};
-use vakt_service::access::{self, Check};
-use vakt_service::forms::{self};
-use vakt_store::{
-    IncidentAction, IncidentDetail, IncidentState, SecretRef, SiteDetail, StoreError,
-};
+use vakt_core::centre::{Permission, Resolution, StepAction, StepOutcome};
+use vakt_store::{IncidentDetail, IncidentState, SiteDetail};
 
-use crate::auth::{Me, Refusal};
+use crate::auth::Me;
 use crate::i18n::Lang;
 use crate::{Store, WebState};
 
 use super::Shared;
 use super::queue::incident_title;
-use crate::page::{
-    Chrome, MessagePage, Page, checked, chrome, conflict_response, local, local_minute, render,
-    render_status, store_err,
-};
+use crate::extract::Allowed;
+use crate::page::{Chrome, Page, chrome, local, local_minute, render, store_err};
 
 /// One step of the instruction as a checklist line.
 #[derive(Debug)]
@@ -262,210 +253,8 @@ pub(super) async fn incident_view<S: Store>(
 
 pub(super) async fn incident_page<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Allowed(me): Allowed,
     Path(id): Path<i64>,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::HandleAlarms)?;
     incident_view(&st, &me, id, String::new()).await
-}
-
-pub(super) async fn incident_action<S: Store>(
-    State(st): Shared<S>,
-    headers: HeaderMap,
-    Path((id, action)): Path<(i64, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Page {
-    let me = st.me(&headers).await?;
-    let need = match action.as_str() {
-        "reassign" => Permission::Reassign,
-        "key" => Permission::ManageKeys,
-        _ => Permission::HandleAlarms,
-    };
-    me.require(need)?;
-    let fields = checked(&me, fields)?;
-    let now = st.clock.now();
-    let actor = me.staff.actor();
-    let back = format!("/incidents/{id}");
-    let bad = |en: &str, sv: &str| -> Page {
-        let text = if me.lang == Lang::Sv { sv } else { en };
-        Ok(render_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &MessagePage {
-                c: chrome(Some(&me), me.lang, "app"),
-                text: text.to_owned(),
-                back: back.clone(),
-            },
-        ))
-    };
-    let text_field = |name: &str| -> Result<String, ()> {
-        let value = fields.get(name).trim().to_owned();
-        if value.chars().count() > forms::TEXT_CHARS_MAX {
-            Err(())
-        } else {
-            Ok(value)
-        }
-    };
-    let too_long = || {
-        bad(
-            &format!(
-                "The text is longer than {} characters.",
-                forms::TEXT_CHARS_MAX
-            ),
-            &format!("Texten är längre än {} tecken.", forms::TEXT_CHARS_MAX),
-        )
-    };
-    let mut flash = String::new();
-    let act = match action.as_str() {
-        "take" => IncidentAction::Take,
-        "reassign" => match fields.get("to").parse::<i64>() {
-            Ok(to) => IncidentAction::Reassign { to },
-            Err(_) => return bad("Choose an operator.", "Välj en operatör."),
-        },
-        "step" => {
-            let (Ok(step), Some(outcome)) = (
-                fields.get("step").parse::<u32>(),
-                StepOutcome::parse(fields.get("outcome")),
-            ) else {
-                return bad("Choose the step's outcome.", "Välj stegets utfall.");
-            };
-            let Ok(detail) = text_field("detail") else {
-                return too_long();
-            };
-            IncidentAction::Step {
-                step,
-                outcome,
-                detail,
-            }
-        }
-        "note" => {
-            let Ok(text) = text_field("text") else {
-                return too_long();
-            };
-            if text.is_empty() {
-                return bad("Write the note first.", "Skriv anteckningen först.");
-            }
-            IncidentAction::Note(text)
-        }
-        "verify" => {
-            let incident = st.store.incident(id).await.map_err(store_err(&me))?;
-            // The secret is checked only for the incident's owner: the same rule the store
-            // applies when the check is recorded.
-            let life = match incident.state {
-                vakt_store::IncidentState::Open => vakt_core::incident::Life::Open {
-                    owner: incident.item.owner.clone(),
-                },
-                vakt_store::IncidentState::Closed => vakt_core::incident::Life::Closed,
-            };
-            if let Err(refusal) =
-                vakt_core::incident::decide(&life, me.staff.id, &vakt_core::incident::Move::Record)
-            {
-                return Ok(conflict_response(&me, StoreError::Refused(refusal), &back));
-            }
-            let site = st
-                .store
-                .site(incident.item.site_id)
-                .await
-                .map_err(store_err(&me))?;
-            let chosen = fields.get("contact");
-            let (which, name) = if chosen == "revoking" {
-                let name = match me.lang {
-                    Lang::Sv => "återkallningskoden".to_owned(),
-                    Lang::En => "the revoking code".to_owned(),
-                };
-                (SecretRef::RevokingCode(site.id), name)
-            } else {
-                let Some(contact) = chosen
-                    .parse::<i64>()
-                    .ok()
-                    .and_then(|cid| site.contacts.iter().find(|c| c.id == cid).cloned())
-                else {
-                    return bad("Choose the contact person.", "Välj kontaktperson.");
-                };
-                (SecretRef::Contact(contact.id), contact.name)
-            };
-            let said = fields.get("password");
-            if said.chars().count() > forms::SECRET_CHARS_MAX {
-                return bad("The password is too long.", "Lösenordet är för långt.");
-            }
-            let policy = st.security.policy();
-            match access::check_secret(&st.store, &st.hasher, policy, which, said, now)
-                .await
-                .map_err(store_err(&me))?
-            {
-                Check::Right => {
-                    flash = me.lang.t("right_password").to_owned();
-                    IncidentAction::PasswordCheck {
-                        contact: name,
-                        right: true,
-                    }
-                }
-                Check::Wrong => {
-                    flash = me.lang.t("wrong_password").to_owned();
-                    IncidentAction::PasswordCheck {
-                        contact: name,
-                        right: false,
-                    }
-                }
-                Check::Locked => {
-                    flash = me.lang.t("locked").to_owned();
-                    IncidentAction::Note(format!("password check refused: {name} is locked"))
-                }
-                Check::NotSet => {
-                    flash = me.lang.t("no_password").to_owned();
-                    IncidentAction::Note(format!("{name} has no password registered"))
-                }
-            }
-        }
-        "dispatch" => match fields.get("company").parse::<i64>() {
-            Ok(guard_company_id) => IncidentAction::Dispatch { guard_company_id },
-            Err(_) => return bad("Choose a guard company.", "Välj ett vaktbolag."),
-        },
-        "close" => {
-            let Some(resolution) = Resolution::parse(fields.get("resolution")) else {
-                return bad("Choose how the alarm ended.", "Välj orsak.");
-            };
-            let Ok(note) = text_field("note") else {
-                return too_long();
-            };
-            IncidentAction::Close { resolution, note }
-        }
-        "key" => {
-            let (Ok(key), Some(key_action)) = (
-                fields.get("key").parse::<i64>(),
-                KeyAction::parse(fields.get("key_action")),
-            ) else {
-                return bad(
-                    "Choose the key and what happened to it.",
-                    "Välj nyckel och vad som hände.",
-                );
-            };
-            let dispatch = fields.get("dispatch").parse::<i64>().ok();
-            let holder = fields.get("holder").trim().to_owned();
-            if holder.chars().count() > forms::NAME_CHARS_MAX {
-                return too_long();
-            }
-            if let Err(error) = st
-                .store
-                .key_action(key, key_action, holder, dispatch, &actor)
-                .await
-            {
-                return Ok(conflict_response(&me, error, &back));
-            }
-            st.changes.announce(id);
-            return Ok(Redirect::to(&back).into_response());
-        }
-        _ => return Err(Refusal::Store(me.lang, StoreError::NotFound)),
-    };
-    match st.store.act(id, act, &actor, now).await {
-        Ok(_) => {
-            st.changes.announce(id);
-            if flash.is_empty() {
-                Ok(Redirect::to(&back).into_response())
-            } else {
-                incident_view(&st, &me, id, flash).await
-            }
-        }
-        Err(error) => Ok(conflict_response(&me, error, &back)),
-    }
 }

@@ -20,9 +20,11 @@ mod admin;
 mod customers;
 pub mod dashboard;
 mod guard;
+mod incident_actions;
 mod incidents;
 mod queue;
 mod signin;
+mod site_parts;
 mod sites;
 
 type Shared<S> = State<Arc<WebState<S>>>;
@@ -57,15 +59,28 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
             get(signin::login_page::<S>).post(signin::login::<S>),
         )
         .route("/logout", post(signin::logout::<S>))
-        .route("/", get(signin::start::<S>))
+        .route("/", get(signin::start))
         .route("/queue", get(queue::queue_page::<S>))
         .route("/queue/rows", get(queue::queue_rows::<S>))
         .route("/queue/events", get(queue::queue_events::<S>))
         .route("/incidents/{id}", get(incidents::incident_page::<S>))
+        .route("/incidents/{id}/take", post(incident_actions::take::<S>))
         .route(
-            "/incidents/{id}/{action}",
-            post(incidents::incident_action::<S>),
+            "/incidents/{id}/reassign",
+            post(incident_actions::reassign::<S>),
         )
+        .route("/incidents/{id}/step", post(incident_actions::step::<S>))
+        .route(
+            "/incidents/{id}/verify",
+            post(incident_actions::verify::<S>),
+        )
+        .route("/incidents/{id}/note", post(incident_actions::note::<S>))
+        .route(
+            "/incidents/{id}/dispatch",
+            post(incident_actions::dispatch::<S>),
+        )
+        .route("/incidents/{id}/key", post(incident_actions::key::<S>))
+        .route("/incidents/{id}/close", post(incident_actions::close::<S>))
         .route("/sites", get(sites::sites_page::<S>))
         .route("/panels", get(sites::panels_page::<S>))
         .route(
@@ -76,7 +91,19 @@ pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
             "/sites/{id}",
             get(sites::site_page::<S>).post(sites::update_site::<S>),
         )
-        .route("/sites/{id}/{part}", post(sites::site_part::<S>))
+        .route("/sites/{id}/points", post(site_parts::points::<S>))
+        .route("/sites/{id}/users", post(site_parts::users::<S>))
+        .route("/sites/{id}/contacts", post(site_parts::contacts::<S>))
+        .route(
+            "/sites/{id}/instruction",
+            post(site_parts::instruction::<S>),
+        )
+        .route(
+            "/sites/{id}/revoking-code",
+            post(site_parts::revoking_code::<S>),
+        )
+        .route("/sites/{id}/test-mode", post(site_parts::test_mode::<S>))
+        .route("/sites/{id}/keys", post(site_parts::keys::<S>))
         .route(
             "/customers",
             get(customers::customers_page::<S>).post(customers::create_customer::<S>),

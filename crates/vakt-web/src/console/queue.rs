@@ -17,6 +17,7 @@ use crate::i18n::Lang;
 use crate::{Store, WebState};
 
 use super::{QUEUE_COALESCE_MS, Shared};
+use crate::extract::Allowed;
 use crate::page::{Chrome, Page, chrome, render, store_err};
 
 /// One queue row as shown.
@@ -75,9 +76,7 @@ pub(super) fn queue_rows_of(me: &Me, items: Vec<QueueItem>) -> Vec<Row> {
         .collect()
 }
 
-pub(super) async fn queue_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::HandleAlarms)?;
+pub(super) async fn queue_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     let items = st.store.queue().await.map_err(store_err(&me))?;
     Ok(render(&QueuePage {
         c: chrome(Some(&me), me.lang, "queue"),
@@ -97,9 +96,7 @@ pub(super) async fn render_rows<S: Store>(st: &WebState<S>, me: &Me) -> Result<S
     .map_err(|e| StoreError::Unavailable(e.to_string()))
 }
 
-pub(super) async fn queue_rows<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::HandleAlarms)?;
+pub(super) async fn queue_rows<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     let html = render_rows(&st, &me).await.map_err(store_err(&me))?;
     Ok(Html(html).into_response())
 }
@@ -112,9 +109,11 @@ pub(crate) const STREAM_SESSION_CHECK_MS: u64 = 5_000;
 /// incident (for an open incident page). The session is checked again before every event and
 /// every [`STREAM_SESSION_CHECK_MS`] while idle: once it is signed out, expired or no longer
 /// allowed the queue, the stream ends and sends nothing more.
-pub(super) async fn queue_events<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::HandleAlarms)?;
+pub(super) async fn queue_events<S: Store>(
+    State(st): Shared<S>,
+    headers: HeaderMap,
+    Allowed(me): Allowed,
+) -> Page {
     let mut changes = st.changes.subscribe();
     let first = render_rows(&st, &me).await.map_err(store_err(&me))?;
     let state = (st.clone(), headers, Some(first));

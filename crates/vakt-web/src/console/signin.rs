@@ -11,9 +11,9 @@ use crate::auth::{self, SignIn};
 use crate::i18n::Lang;
 
 use super::Shared;
+use crate::extract::{Allowed, Posted};
 use crate::page::{
-    Chrome, Fields, MessagePage, Page, checked, chrome, render, render_status, store_err,
-    store_error_page,
+    Chrome, Fields, MessagePage, Page, chrome, render, render_status, store_err, store_error_page,
 };
 
 #[derive(Template)]
@@ -80,10 +80,8 @@ pub(super) async fn login<S: Store>(
 pub(super) async fn logout<S: Store>(
     State(st): Shared<S>,
     headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, .. }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    checked(&me, fields)?;
     if let Some(token) = auth::cookie(&headers, auth::SESSION_COOKIE) {
         vakt_service::access::sign_out(&st.store, token)
             .await
@@ -96,8 +94,7 @@ pub(super) async fn logout<S: Store>(
     Ok(response)
 }
 
-pub(super) async fn start<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
+pub(super) async fn start(Allowed(me): Allowed) -> Page {
     let home = auth::home(me.staff.role);
     if home == "/" {
         let text = match me.lang {

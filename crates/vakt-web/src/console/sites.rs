@@ -2,26 +2,25 @@
 //! points, users, contacts, instructions, revoking code, test mode and keys.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use vakt_core::Category;
-use vakt_core::centre::{KeyAction, Permission, PointKind, StepAction};
-use vakt_service::forms::{self, ContactForm, PointForm, Problem, SiteForm, UserForm};
-use vakt_service::registry;
-use vakt_store::{SiteDetail, StoreError, TestMode};
+use vakt_core::centre::{Permission, PointKind, StepAction};
+use vakt_service::forms::{Problem, SiteForm};
+use vakt_store::{SiteDetail, StoreError};
 
 use crate::auth::{Me, Refusal};
 use crate::i18n::Lang;
 use crate::{Store, WebState};
 
+use super::Shared;
 use super::incidents::map_link;
 use super::queue::{Row, queue_rows_of};
-use super::{Shared, TEST_MINUTES_MAX};
+use crate::extract::{Allowed, Posted};
 use crate::page::{
-    Chrome, Fields, Page, checked, chrome, field, form_status, local, problem_lines, render,
-    render_status, store_err,
+    Chrome, Fields, Page, chrome, form_status, local, problem_lines, render, render_status,
+    store_err,
 };
 
 #[derive(Template)]
@@ -82,9 +81,7 @@ pub(super) fn panel_row(lang: Lang, link: crate::panel_link::LinkView) -> PanelR
     }
 }
 
-pub(super) async fn panels_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewSites)?;
+pub(super) async fn panels_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     let panels = st
         .links
         .all()
@@ -97,9 +94,7 @@ pub(super) async fn panels_page<S: Store>(State(st): Shared<S>, headers: HeaderM
     }))
 }
 
-pub(super) async fn sites_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewSites)?;
+pub(super) async fn sites_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     let sites = st.store.sites().await.map_err(store_err(&me))?;
     Ok(render(&SitesPage {
         c: chrome(Some(&me), me.lang, "sites"),
@@ -136,9 +131,7 @@ pub(super) async fn customer_choices<S: Store>(
         .collect())
 }
 
-pub(super) async fn new_site_page<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::EditRegistry)?;
+pub(super) async fn new_site_page<S: Store>(State(st): Shared<S>, Allowed(me): Allowed) -> Page {
     Ok(render(&NewSitePage {
         c: chrome(Some(&me), me.lang, "new_site"),
         customers: customer_choices(&st, &me).await?,
@@ -161,12 +154,8 @@ pub(super) fn site_form(fields: &Fields) -> SiteForm {
 
 pub(super) async fn create_site<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::EditRegistry)?;
-    let fields = checked(&me, fields)?;
     let form = site_form(&fields);
     let problems = match form.validate() {
         Ok(site) => match st.store.save_site(None, site, &me.staff.actor()).await {
@@ -316,23 +305,17 @@ pub(super) async fn site_view<S: Store>(
 
 pub(super) async fn site_page<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Allowed(me): Allowed,
     Path(id): Path<i64>,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::ViewSites)?;
     site_view(&st, &me, id, &[]).await
 }
 
 pub(super) async fn update_site<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted { me, fields }: Posted,
 ) -> Page {
-    let me = st.me(&headers).await?;
-    me.require(Permission::EditRegistry)?;
-    let fields = checked(&me, fields)?;
     let problems = match site_form(&fields).validate() {
         Ok(site) => match st.store.save_site(Some(id), site, &me.staff.actor()).await {
             Ok(_) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
@@ -345,226 +328,4 @@ pub(super) async fn update_site<S: Store>(
         Err(problems) => problems,
     };
     site_view(&st, &me, id, &problems).await
-}
-
-pub(super) async fn site_part<S: Store>(
-    State(st): Shared<S>,
-    headers: HeaderMap,
-    Path((id, part)): Path<(i64, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> Page {
-    let me = st.me(&headers).await?;
-    let need = match part.as_str() {
-        "instruction" => Permission::EditInstructions,
-        "test-mode" => Permission::SetTestMode,
-        "keys" => Permission::ManageKeys,
-        _ => Permission::EditRegistry,
-    };
-    me.require(need)?;
-    let fields = checked(&me, fields)?;
-    let actor = me.staff.actor();
-    let outcome: Result<Result<(), StoreError>, Vec<Problem>> = match part.as_str() {
-        "points" => {
-            let rows: Vec<PointForm> = fields
-                .rows("points")
-                .iter()
-                .filter(|r| field(r, "remove").is_empty())
-                .map(|r| PointForm {
-                    number: field(r, "number"),
-                    name: field(r, "name"),
-                    kind: field(r, "kind"),
-                    location: field(r, "location"),
-                })
-                .collect();
-            match forms::validate_points(&rows) {
-                Ok(points) => Ok(st.store.save_points(id, points, &actor).await),
-                Err(p) => Err(p),
-            }
-        }
-        "users" => {
-            let rows: Vec<UserForm> = fields
-                .rows("users")
-                .iter()
-                .filter(|r| field(r, "remove").is_empty())
-                .map(|r| UserForm {
-                    number: field(r, "number"),
-                    name: field(r, "name"),
-                })
-                .collect();
-            match forms::validate_users(&rows) {
-                Ok(users) => Ok(st.store.save_panel_users(id, users, &actor).await),
-                Err(p) => Err(p),
-            }
-        }
-        "contacts" => {
-            let mut rows: Vec<(i64, ContactForm)> = fields
-                .rows("contacts")
-                .iter()
-                .filter(|r| field(r, "remove").is_empty())
-                .enumerate()
-                .map(|(i, r)| {
-                    let order = field(r, "order")
-                        .trim()
-                        .parse::<i64>()
-                        .unwrap_or(i as i64 + 1);
-                    (
-                        order,
-                        ContactForm {
-                            id: field(r, "id"),
-                            name: field(r, "name"),
-                            phone: field(r, "phone"),
-                            authority: field(r, "authority"),
-                            hours: field(r, "hours"),
-                            password: field(r, "password"),
-                        },
-                    )
-                })
-                .collect();
-            rows.sort_by_key(|(order, _)| *order);
-            let rows: Vec<ContactForm> = rows.into_iter().map(|(_, r)| r).collect();
-            match forms::validate_contacts(&rows) {
-                Ok(valid) => Ok(
-                    match registry::hash_contacts(&st.hasher, st.entropy.as_ref(), valid) {
-                        Ok(contacts) => st.store.save_contacts(id, contacts, &actor).await,
-                        Err(error) => Err(error),
-                    },
-                ),
-                Err(p) => Err(p),
-            }
-        }
-        "instruction" => {
-            let category = Category::ALL
-                .into_iter()
-                .find(|c| c.as_str() == fields.get("category"));
-            let rows: Vec<(String, String)> = fields
-                .rows("steps")
-                .iter()
-                .filter(|r| field(r, "remove").is_empty() && !field(r, "action").is_empty())
-                .map(|r| (field(r, "action"), field(r, "note")))
-                .collect();
-            match (category, forms::validate_steps(&rows)) {
-                (Some(category), Ok(steps)) => {
-                    Ok(st.store.save_instruction(id, category, steps, &actor).await)
-                }
-                (None, _) => Err(vec![Problem::new(
-                    "category",
-                    "category",
-                    "Choose an alarm type.",
-                    "Välj larmtyp.",
-                )]),
-                (_, Err(p)) => Err(p),
-            }
-        }
-        "revoking-code" => {
-            let code = fields.get("code");
-            let entropy = st.entropy.as_ref();
-            match registry::set_revoking_code(&st.store, &st.hasher, entropy, id, code, &actor)
-                .await
-            {
-                Ok(Ok(())) => Ok(Ok(())),
-                Ok(Err(p)) => Err(p),
-                Err(error) => Ok(Err(error)),
-            }
-        }
-        "test-mode" => {
-            let zone = match fields.get("zone").trim() {
-                "" => Ok(None),
-                text => text.parse::<u32>().map(Some).map_err(|_| ()),
-            };
-            let minutes = fields.get("minutes").trim();
-            let until = if fields.get("end") == "1" {
-                Ok(None)
-            } else {
-                match minutes.parse::<u32>() {
-                    Ok(m) if (1..=TEST_MINUTES_MAX).contains(&m) => {
-                        Ok(Some(st.clock.now().add_micros(i64::from(m) * 60_000_000)))
-                    }
-                    _ => Err(Problem::new(
-                        "minutes",
-                        "minutes",
-                        format!("Give the test time in minutes, 1 to {TEST_MINUTES_MAX}."),
-                        format!("Ange testtiden i minuter, 1 till {TEST_MINUTES_MAX}."),
-                    )),
-                }
-            };
-            let mut p = forms::Problems::default();
-            let reason = p.optional("reason", fields.get("reason"), forms::NAME_CHARS_MAX);
-            match (zone, until, p.finish(())) {
-                (Ok(zone), Ok(until), Ok(())) => Ok(st
-                    .store
-                    .set_test_mode(
-                        id,
-                        TestMode {
-                            zone,
-                            until,
-                            reason,
-                        },
-                        &actor,
-                    )
-                    .await),
-                (Err(()), _, _) => Err(vec![Problem::new(
-                    "zone",
-                    "zone",
-                    "Choose a zone or the whole site.",
-                    "Välj en zon eller hela objektet.",
-                )]),
-                (_, Err(problem), _) => Err(vec![problem]),
-                (_, _, Err(p)) => Err(p),
-            }
-        }
-        "keys" if fields.get("key_action") == KeyAction::SentForDestruction.as_str() => {
-            let site = st.store.site(id).await.map_err(store_err(&me))?;
-            match fields
-                .get("key")
-                .parse::<i64>()
-                .ok()
-                .filter(|k| site.keys.iter().any(|key| key.id == *k))
-            {
-                Some(key) => Ok(st
-                    .store
-                    .key_action(
-                        key,
-                        KeyAction::SentForDestruction,
-                        String::new(),
-                        None,
-                        &actor,
-                    )
-                    .await),
-                None => Err(vec![Problem::new(
-                    "key",
-                    "key",
-                    "Choose one of the site's keys.",
-                    "Välj en av objektets nycklar.",
-                )]),
-            }
-        }
-        "keys" => {
-            let mut p = forms::Problems::default();
-            let label = p.required("label", fields.get("label"), 64);
-            let storage = p.required("storage", fields.get("storage"), forms::NAME_CHARS_MAX);
-            match p.finish(()) {
-                Ok(()) => Ok(st
-                    .store
-                    .add_key(id, label, storage, &actor)
-                    .await
-                    .map(|_| ())),
-                Err(p) => Err(p),
-            }
-        }
-        _ => return Err(Refusal::Store(me.lang, StoreError::NotFound)),
-    };
-    match outcome {
-        Ok(Ok(())) => Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
-        Ok(Err(StoreError::Conflict(what))) => {
-            site_view(
-                &st,
-                &me,
-                id,
-                &[Problem::new(part.clone(), "conflict", what.clone(), what)],
-            )
-            .await
-        }
-        Ok(Err(error)) => Err(Refusal::Store(me.lang, error)),
-        Err(problems) => site_view(&st, &me, id, &problems).await,
-    }
 }
