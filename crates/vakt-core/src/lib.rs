@@ -10,6 +10,7 @@
 //! - [`hold`]: the hold window for authorised disarms, and why life-safety alarms escape it.
 //! - [`identity`]: personnummer, samordningsnummer and organisationsnummer, validated.
 //! - [`incident`]: the incident's life (take, reassign, record, close) and its refusals.
+//! - [`lang`]: Swedish and English, the two languages Vakt speaks to people.
 //! - [`lockout`]: secrets locked after repeated failures, each attempt counted before it is checked.
 //! - [`phone`]: phone numbers read as people write them, kept in E.164.
 //! - [`random`]: randomness passed in as an [`Entropy`], seeded for tests and simulations.
@@ -23,6 +24,7 @@ pub mod event;
 pub mod hold;
 pub mod identity;
 pub mod incident;
+pub mod lang;
 pub mod lockout;
 pub mod phone;
 pub mod random;
@@ -30,5 +32,6 @@ pub mod supervision;
 pub mod time;
 
 pub use event::{Category, Condition, Event, EventCode, PayloadFormat};
+pub use lang::Lang;
 pub use random::{Entropy, OsEntropy, SeededEntropy};
 pub use time::{Clock, SystemClock, UnixMicros};

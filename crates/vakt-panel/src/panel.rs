@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use vakt_core::UnixMicros;
 
 use crate::report::{Report, ReportCode};
+pub use vakt_core::Lang;
+pub use vakt_link::{ArmMode, ArmState, PointKind, Refusal};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
 
@@ -52,64 +54,6 @@ impl Default for PanelConfig {
             wrong_codes_max: 5,
             event_log_entries_max: 500,
         }
-    }
-}
-
-/// The kinds of alarm point (*larmpunkt*).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PointKind {
-    /// Door or window magnet contact (*magnetkontakt*).
-    DoorWindow,
-    /// Motion detector (*rörelsedetektor*).
-    Motion,
-    /// Pet-immune motion detector (*husdjursdetektor*).
-    PetImmuneMotion,
-    /// Smoke detector: armed around the clock.
-    Smoke,
-    /// Panic button: armed around the clock, silent.
-    Panic,
-    /// Camera or photo detector: a motion detector that takes pictures.
-    Camera,
-}
-
-impl PointKind {
-    /// Every kind.
-    pub const ALL: [PointKind; 6] = [
-        PointKind::DoorWindow,
-        PointKind::Motion,
-        PointKind::PetImmuneMotion,
-        PointKind::Smoke,
-        PointKind::Panic,
-        PointKind::Camera,
-    ];
-
-    /// The stable name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PointKind::DoorWindow => "door_window",
-            PointKind::Motion => "motion",
-            PointKind::PetImmuneMotion => "pet_immune_motion",
-            PointKind::Smoke => "smoke",
-            PointKind::Panic => "panic",
-            PointKind::Camera => "camera",
-        }
-    }
-
-    /// Whether the point senses movement.
-    #[must_use]
-    pub fn senses_motion(self) -> bool {
-        matches!(
-            self,
-            PointKind::Motion | PointKind::PetImmuneMotion | PointKind::Camera
-        )
-    }
-
-    /// Whether the point is armed whatever the system's state.
-    #[must_use]
-    pub fn always_armed(self) -> bool {
-        matches!(self, PointKind::Smoke | PointKind::Panic)
     }
 }
 
@@ -181,75 +125,6 @@ pub struct Installation {
     pub users: Vec<User>,
     /// The credentials.
     pub credentials: Vec<Enrolled>,
-}
-
-/// Full or partial arming.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ArmMode {
-    /// Everything armed (*tillkopplat*).
-    Away,
-    /// Only the perimeter (*skalskydd*, "home"): people may move inside.
-    Home,
-}
-
-/// The state of one partition.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "state")]
-pub enum ArmState {
-    /// Disarmed (*frånkopplat*).
-    Disarmed,
-    /// Counting down the exit delay.
-    Exiting {
-        /// The mode it will arm in.
-        mode: ArmMode,
-        /// When it arms.
-        until: UnixMicros,
-    },
-    /// Armed.
-    Armed {
-        /// The mode.
-        mode: ArmMode,
-    },
-    /// Someone came in: counting down the entry delay.
-    Entry {
-        /// The mode it was armed in.
-        mode: ArmMode,
-        /// When the alarm goes off.
-        until: UnixMicros,
-        /// The point that started it.
-        point: u32,
-    },
-    /// The alarm went off and has not been disarmed.
-    Alarm {
-        /// The mode it was armed in.
-        mode: ArmMode,
-        /// The point that set it off.
-        point: u32,
-    },
-}
-
-impl ArmState {
-    /// The stable name.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArmState::Disarmed => "disarmed",
-            ArmState::Exiting { .. } => "exiting",
-            ArmState::Armed {
-                mode: ArmMode::Away,
-            } => "armed",
-            ArmState::Armed {
-                mode: ArmMode::Home,
-            } => "armed_home",
-            ArmState::Entry { .. } => "entry",
-            ArmState::Alarm { .. } => "alarm",
-        }
-    }
-
-    fn is_disarmed(self) -> bool {
-        matches!(self, ArmState::Disarmed)
-    }
 }
 
 /// Why a tamper was raised.
@@ -408,57 +283,6 @@ pub enum Input {
     },
 }
 
-/// Why the panel refused.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(rename_all = "snake_case", tag = "refusal", content = "detail")]
-pub enum Refusal {
-    /// "Larm ej klart": these points are open or active.
-    #[error("alarm not ready: {}", points.join(", "))]
-    NotReady {
-        /// The points' names.
-        points: Vec<String>,
-    },
-    /// The code, tag or remote is not known.
-    #[error("wrong code")]
-    WrongCode,
-    /// Only the main code may do this.
-    #[error("only the main code may do this")]
-    NotAuthorised,
-    /// There is no such point.
-    #[error("no point {0}")]
-    NoSuchPoint(u32),
-    /// The point is of a kind that cannot do this.
-    #[error("point {0} cannot do that")]
-    WrongKind(u32),
-    /// Nothing to do: already in that state.
-    #[error("already so")]
-    AlreadySo,
-}
-
-impl Refusal {
-    /// The keypad's words for it.
-    #[must_use]
-    pub fn message(&self, lang: Lang) -> String {
-        let sv = lang == Lang::Sv;
-        match self {
-            Refusal::NotReady { points } if sv => format!("Larm ej klart: {}", points.join(", ")),
-            Refusal::NotReady { points } => format!("Alarm not ready: {}", points.join(", ")),
-            Refusal::WrongCode if sv => "Fel kod".into(),
-            Refusal::WrongCode => "Wrong code".into(),
-            Refusal::NotAuthorised if sv => "Kräver huvudkod".into(),
-            Refusal::NotAuthorised => "Main code required".into(),
-            Refusal::NoSuchPoint(_) | Refusal::WrongKind(_) if sv => {
-                "Går inte med den punkten".into()
-            }
-            Refusal::NoSuchPoint(_) | Refusal::WrongKind(_) => {
-                "Not possible with that point".into()
-            }
-            Refusal::AlreadySo if sv => "Redan gjort".into(),
-            Refusal::AlreadySo => "Already so".into(),
-        }
-    }
-}
-
 /// Who did something, as the event log shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "by")]
@@ -501,16 +325,6 @@ pub struct LogEntry {
     pub point: Option<u32>,
     /// Who.
     pub by: Attribution,
-}
-
-/// The display language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lang {
-    /// Swedish.
-    Sv,
-    /// English.
-    En,
 }
 
 /// The `*2` reset: a code arms, then disarms, while no tamper cause remains.

@@ -4,38 +4,16 @@
 //! catches by rendering every page in both languages. Swedish is the default: the centre works
 //! in Swedish, and staff may switch to English.
 
-/// A language the console speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// Svenska.
-    Sv,
-    /// English.
-    En,
+pub use vakt_core::Lang;
+
+/// The console's words: `lang.t("key")`.
+pub trait Words {
+    /// The word for `key` in this language.
+    fn t(self, key: &str) -> &'static str;
 }
 
-impl Lang {
-    /// Reads `sv` or `en`; anything else is Swedish.
-    #[must_use]
-    pub fn parse(text: &str) -> Lang {
-        if text.trim().starts_with("en") {
-            Lang::En
-        } else {
-            Lang::Sv
-        }
-    }
-
-    /// The stable code.
-    #[must_use]
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Sv => "sv",
-            Lang::En => "en",
-        }
-    }
-
-    /// The word for `key`.
-    #[must_use]
-    pub fn t(self, key: &str) -> &'static str {
+impl Words for Lang {
+    fn t(self, key: &str) -> &'static str {
         text(key, self == Lang::Sv)
     }
 }

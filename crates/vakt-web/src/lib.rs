@@ -24,6 +24,7 @@ pub mod state;
 
 use std::sync::Arc;
 
+use crate::i18n::Words as _;
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;

@@ -17,6 +17,7 @@ use vakt_store::StoreError;
 
 use crate::auth::{Me, Refusal};
 use crate::i18n::Lang;
+use crate::i18n::Words as _;
 
 /// What a console handler answers: a page, or the refusal that stopped it.
 pub type Page = Result<Response, Refusal>;

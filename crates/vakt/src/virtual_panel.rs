@@ -233,7 +233,7 @@ impl Runner {
             mains: self.panel.mains(),
             battery_percent: self.panel.battery_percent(),
             panel_now,
-            status: vakt_panel::link::PanelStatus::of(&self.panel, panel_now),
+            status: vakt_panel::link::status_of(&self.panel, panel_now),
         }
     }
 

@@ -16,6 +16,7 @@ use super::incidents::incident_view;
 use crate::auth::Me;
 use crate::extract::Posted;
 use crate::i18n::Lang;
+use crate::i18n::Words as _;
 use crate::page::{Fields, MessagePage, Page, chrome, conflict_response, render_status};
 use crate::state::{Store, WebState};
 

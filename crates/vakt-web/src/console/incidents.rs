@@ -13,6 +13,7 @@ use crate::{Store, WebState};
 use super::Shared;
 use super::queue::incident_title;
 use crate::extract::Allowed;
+use crate::i18n::Words as _;
 use crate::page::{Chrome, Page, chrome, local, local_minute, render, store_err};
 
 /// One step of the instruction as a checklist line.

@@ -18,6 +18,7 @@ use crate::{Store, WebState};
 
 use super::{QUEUE_COALESCE_MS, Shared};
 use crate::extract::Allowed;
+use crate::i18n::Words as _;
 use crate::page::{Chrome, Page, chrome, render, store_err};
 
 /// One queue row as shown.

@@ -12,6 +12,7 @@ use crate::i18n::Lang;
 
 use super::Shared;
 use crate::extract::{Allowed, Posted};
+use crate::i18n::Words as _;
 use crate::page::{
     Chrome, Fields, MessagePage, Page, chrome, render, render_status, store_err, store_error_page,
 };

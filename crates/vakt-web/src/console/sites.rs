@@ -18,6 +18,7 @@ use super::Shared;
 use super::incidents::map_link;
 use super::queue::{Row, queue_rows_of};
 use crate::extract::{Allowed, Posted};
+use crate::i18n::Words as _;
 use crate::page::{
     Chrome, Fields, Page, chrome, form_status, local, problem_lines, render, render_status,
     store_err,

@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 use vakt_core::UnixMicros;
-use vakt_panel::link::PanelStatus;
-use vakt_panel::{ArmMode, Refusal};
+use vakt_link::PanelStatus;
+use vakt_link::{ArmMode, Refusal};
 use vakt_store::StoreError;
 
 /// The largest message a panel may send.

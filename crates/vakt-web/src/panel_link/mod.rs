@@ -18,8 +18,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{mpsc, oneshot};
-use vakt_panel::Refusal;
-use vakt_panel::link::{FromPanel, ToPanel};
+use vakt_link::Refusal;
+use vakt_link::{FromPanel, ToPanel};
 use vakt_service::secret::token_hash;
 use vakt_store::Transmitter;
 
