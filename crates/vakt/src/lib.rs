@@ -11,12 +11,9 @@ pub mod bench;
 pub mod cluster;
 pub mod data_dir;
 pub mod demo;
-pub mod fleet;
-pub mod panel_link;
 pub mod settings;
 pub mod signals;
-pub mod terminal;
-pub mod virtual_panel;
+pub mod sim;
 
 use std::net::SocketAddr;
 use std::path::Path;

@@ -64,9 +64,9 @@ enum Command {
         no_fleet: bool,
     },
     /// One virtual panel in the terminal: a keypad, points to open, tamper, mains, battery.
-    Panel(vakt::terminal::PanelOptions),
+    Panel(vakt_sim::terminal::PanelOptions),
     /// Many virtual panels against a running Vakt, at a fixed rate or living simulated days.
-    Fleet(vakt::fleet::FleetOptions),
+    Fleet(vakt_sim::fleet::FleetOptions),
     /// List journalled signals, newest last.
     Signals {
         /// Only this account.
@@ -229,7 +229,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             no_fleet,
             ..
         } => {
-            let options = vakt::demo::DemoOptions {
+            let options = vakt_sim::seed::DemoOptions {
                 sites,
                 seed,
                 speed,
@@ -238,8 +238,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             vakt::demo::run(settings, options, &mut out).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Panel(options) => vakt::terminal::run(settings, options).await,
-        Command::Fleet(options) => vakt::fleet::run(settings, options, &mut out).await,
+        Command::Panel(options) => vakt::sim::panel(&settings, options).await,
+        Command::Fleet(options) => vakt::sim::fleet(settings, options, &mut out).await,
         Command::DefaultConfig => {
             write!(out, "{}", vakt::settings::DEFAULT_CONFIG)?;
             Ok(ExitCode::SUCCESS)

@@ -10,10 +10,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
-use vakt::virtual_panel::{self, PanelHandle, PanelSpec};
 use vakt_core::{Category, SystemClock};
 use vakt_dc09::Key;
 use vakt_panel::{ArmMode, Credential, Format, Input, PanelConfig, Path, TransmitterConfig};
+use vakt_sim::virtual_panel::{self, PanelHandle, PanelSpec};
 use vakt_store::{Journal, SignalFilter, Verdict};
 use vakt_testkit::{spawn_app, transmitter};
 
@@ -83,7 +83,7 @@ fn spec(
             exit_delay_s: 1,
             ..PanelConfig::default()
         },
-        installation: vakt::fleet::load_installation("1234"),
+        installation: vakt_sim::fleet::load_installation("1234"),
         transmitter: TransmitterConfig {
             format,
             key,
@@ -337,7 +337,7 @@ async fn the_panel_link_shows_state_and_carries_commands_as_unknown_user() {
 
     let cancel = CancellationToken::new();
     let mut spec = spec("L001", Format::Sia, None, app.tcp, app.tcp, 0);
-    spec.link = Some(vakt::panel_link::LinkSpec {
+    spec.link = Some(vakt_sim::link_client::LinkSpec {
         url: format!("ws://{}/panel-link", app.http),
         token,
         account: "L001".into(),

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -19,10 +18,9 @@ use tokio_util::sync::CancellationToken;
 use vakt_core::{Clock, UnixMicros};
 use vakt_dc09::StreamDecoder;
 use vakt_dc09::frame::Decoded;
-use vakt_panel::panel::PointState;
 use vakt_panel::{
-    ArmState, Input, Installation, Lang, LogEntry, Panel, PanelConfig, Path, Refusal, Stats,
-    Transmitter, TransmitterConfig,
+    Input, Installation, Lang, LogEntry, Panel, PanelConfig, Path, Refusal, Transmitter,
+    TransmitterConfig,
 };
 
 /// How long a connection attempt to a receiver may take.
@@ -33,6 +31,8 @@ const ANSWER_BYTES_MAX: usize = 1024;
 const COUNTDOWN_REFRESH: Duration = Duration::from_millis(250);
 /// Log lines the view carries.
 const VIEW_LOG_LINES: usize = 12;
+
+pub use crate::view::PanelView;
 
 /// Everything needed to run one panel.
 #[derive(Clone, Debug)]
@@ -52,7 +52,7 @@ pub struct PanelSpec {
     /// The backup receiver, if any.
     pub backup: Option<SocketAddr>,
     /// The panel link, if any.
-    pub link: Option<crate::panel_link::LinkSpec>,
+    pub link: Option<crate::link_client::LinkSpec>,
     /// For simulated days: the panel's time at start. The panel's clock then moves only when
     /// told ([`Command::AdvanceTo`]), so a day can pass in seconds and a 30-second entry
     /// delay still lasts 30 panel seconds. `None`: the panel lives in real time.
@@ -73,41 +73,6 @@ pub enum Command {
     /// Moves a simulated panel's clock forward to this panel time, through every delay that
     /// ends on the way, in order.
     AdvanceTo(UnixMicros),
-}
-
-/// What the panel shows and how its transmitter is doing.
-#[derive(Clone, Debug, Serialize)]
-pub struct PanelView {
-    /// The keypad line in Swedish.
-    pub display_sv: String,
-    /// The keypad line in English.
-    pub display_en: String,
-    /// Partition 1's state.
-    pub state: ArmState,
-    /// Whether the siren sounds.
-    pub siren: bool,
-    /// The points.
-    pub points: Vec<PointState>,
-    /// The newest event log entries, newest last.
-    pub log: Vec<LogEntry>,
-    /// The transmitter's counters.
-    pub stats: Stats,
-    /// The path new messages take.
-    pub path: Path,
-    /// How far the transmitter's clock is off, in seconds.
-    pub clock_offset_s: i64,
-    /// Reports not yet acknowledged.
-    pub pending: usize,
-    /// Whether the panel link is up.
-    pub link_connected: bool,
-    /// Mains power.
-    pub mains: bool,
-    /// The control box's battery.
-    pub battery_percent: u8,
-    /// The panel's own time.
-    pub panel_now: UnixMicros,
-    /// The state as the panel link shows it.
-    pub status: vakt_panel::link::PanelStatus,
 }
 
 /// A running panel.
@@ -355,11 +320,11 @@ pub fn spawn(mut spec: PanelSpec, clock: Arc<dyn Clock>, cancel: CancellationTok
         pad: rand::make_rng(),
     };
     let (view_tx, view) = watch::channel(runner.view(now, false));
-    let (link_tx, mut link_rx) = mpsc::channel::<crate::panel_link::LinkRequest>(16);
+    let (link_tx, mut link_rx) = mpsc::channel::<crate::link_client::LinkRequest>(16);
     let (link_state_tx, mut link_state) = watch::channel(false);
     let mut link_open = link.is_some();
     if let Some(link) = link {
-        tokio::spawn(crate::panel_link::run_client(
+        tokio::spawn(crate::link_client::run_client(
             link,
             link_tx,
             view.clone(),

@@ -22,8 +22,8 @@ use vakt_panel::{
     TransmitterConfig, User,
 };
 
-use crate::demo::DemoPanel;
-use crate::panel_link::LinkSpec;
+use crate::link_client::LinkSpec;
+use crate::seed::DemoPanel;
 use crate::virtual_panel::{self, Command, PanelHandle, PanelSpec};
 
 const MICROS_PER_SECOND: i64 = 1_000_000;
@@ -329,17 +329,16 @@ pub struct FleetOptions {
     pub first_account: u32,
 }
 
-/// Registers the fleet's transmitters, runs the fleet, and prints a summary.
+/// The fleet's transmitters to register and its panels to run, reporting to `primary`.
 ///
 /// # Errors
-/// When the store cannot be opened or the registration fails.
-pub async fn run(
-    settings: crate::settings::Settings,
-    options: FleetOptions,
-    out: &mut dyn std::io::Write,
-) -> anyhow::Result<std::process::ExitCode> {
+/// When the options make no fleet.
+pub fn plan(
+    options: &FleetOptions,
+    primary: SocketAddr,
+    now: UnixMicros,
+) -> anyhow::Result<(Vec<vakt_store::NewTransmitter>, Vec<PanelSpec>)> {
     use rand::SeedableRng;
-    use vakt_store::Registry;
 
     if options.panels == 0 {
         anyhow::bail!("--panels must be at least 1");
@@ -347,12 +346,6 @@ pub async fn run(
     if options.rate.is_some_and(|r| !(r > 0.0 && r.is_finite())) {
         anyhow::bail!("--rate must be a positive number of signals per second");
     }
-    let primary = match options.server {
-        Some(server) => server,
-        None => crate::settings::default_tcp(&settings)
-            .ok_or_else(|| anyhow::anyhow!("no DC-09 TCP listener configured; say --server"))?,
-    };
-    let clock: Arc<dyn Clock> = Arc::new(vakt_core::SystemClock);
     let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
     let mut inputs = Vec::with_capacity(options.panels);
     let mut specs = Vec::with_capacity(options.panels);
@@ -396,7 +389,7 @@ pub async fn run(
             primary,
             backup: options.backup,
             link: None,
-            panel_start: options.days.map(|_| dawn(clock.now())),
+            panel_start: options.days.map(|_| dawn(now)),
             source: primary.ip().is_loopback().then(|| loopback_source(index)),
         });
     }
@@ -404,20 +397,25 @@ pub async fn run(
         .into_iter()
         .map(|i| i.validate().map_err(|e| anyhow::anyhow!("{e:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let (store, _) = crate::open_store(&settings, clock.clone()).await?;
-    let imported = store.import_transmitters(transmitters).await;
-    store.close().await;
-    imported?;
-    // The receiver rereads the registry on its own; give it a moment.
-    tokio::time::sleep(Duration::from_millis(
-        settings.receiver.registry_poll_ms.saturating_mul(3),
-    ))
-    .await;
+    Ok((transmitters, specs))
+}
 
+/// Runs the planned panels until the time is up or `stop` resolves, and prints a summary.
+///
+/// # Errors
+/// When the summary cannot be written.
+pub async fn drive(
+    specs: Vec<PanelSpec>,
+    options: &FleetOptions,
+    out: &mut dyn std::io::Write,
+    stop: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let clock: Arc<dyn Clock> = Arc::new(vakt_core::SystemClock);
     let cancel = CancellationToken::new();
     let installations: Vec<Installation> = specs.iter().map(|s| s.installation.clone()).collect();
     let handles: Arc<Vec<PanelHandle>> = Arc::new(spawn_all(specs, &clock, &cancel));
     let started = std::time::Instant::now();
+    let mut stop = std::pin::pin!(stop);
     let mut drivers = Vec::new();
     let (length, plan_seconds) = match (options.rate, options.days) {
         (Some(_), _) | (None, None) => (options.seconds, options.seconds),
@@ -482,7 +480,7 @@ pub async fn run(
         }
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(200)) => {}
-            () = crate::wait_for_stop() => break,
+            () = &mut stop => break,
         }
     }
     // Stop producing, then give what is in flight a moment to be acknowledged.

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use vakt_panel::link::{FromPanel, PROTOCOL, ToPanel};
 use vakt_panel::{Credential, Input, Refusal};
 
-use crate::virtual_panel::PanelView;
+use crate::view::PanelView;
 
 /// How long the panel waits before it dials again after the link drops.
 const RECONNECT_DELAY: Duration = Duration::from_secs(2);

@@ -73,12 +73,13 @@ pub struct PanelOptions {
 /// # Errors
 /// When the panel cannot be set up or the terminal cannot be used.
 pub async fn run(
-    settings: crate::settings::Settings,
+    target: &crate::Target,
     options: PanelOptions,
 ) -> anyhow::Result<std::process::ExitCode> {
     let primary = match options.server {
         Some(server) => server,
-        None => crate::settings::default_tcp(&settings)
+        None => target
+            .dc09
             .context("no DC-09 TCP listener configured; say --server")?,
     };
     let receivers = Receivers {
@@ -92,10 +93,10 @@ pub async fn run(
     };
     let (spec, title) = match (&options.demo_site, &options.account) {
         (Some(number), _) => {
-            let manifest = crate::demo::Manifest::load(&settings.data_dir)?.with_context(|| {
+            let manifest = crate::seed::Manifest::load(&target.data_dir)?.with_context(|| {
                 format!(
                     "no demo in {}: start `vakt demo` first",
-                    settings.data_dir.display()
+                    target.data_dir.display()
                 )
             })?;
             let panel = manifest
@@ -103,7 +104,7 @@ pub async fn run(
                 .iter()
                 .find(|p| p.number == *number)
                 .with_context(|| format!("the demo has no site {number}"))?;
-            let http = options.http.unwrap_or(settings.http.listen);
+            let http = options.http.unwrap_or(target.http);
             let link = format!("ws://{http}/panel-link");
             let spec = demo_spec(panel, receivers, Some(&link), None)?;
             let codes: Vec<String> = panel
