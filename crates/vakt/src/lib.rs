@@ -7,7 +7,6 @@
 
 pub mod accounts;
 pub mod api_clients;
-pub mod bench;
 pub mod cluster;
 pub mod data_dir;
 pub mod demo;

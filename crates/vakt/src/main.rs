@@ -104,11 +104,6 @@ enum Command {
     Migrate,
     /// Print an annotated vakt.toml with every default.
     DefaultConfig,
-    /// Measure the receiver (prints figures; not a test).
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,20 +146,6 @@ enum AccountsCommand {
         #[arg(long)]
         json: bool,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum BenchCommand {
-    /// Durable acknowledged signals per second and acknowledgement latency.
-    Receiver(vakt::bench::ReceiverBench),
-    /// Journal appends per second with no network in the way.
-    Journal(vakt::bench::JournalBench),
-    /// The receiver beside a raw baseline and another DC-09 receiver, in one run.
-    Compare(vakt::bench::compare::CompareBench),
-    /// Supervision of many transmitters: memory and how late a missed heartbeat is raised.
-    Supervision(vakt::bench::supervision::SupervisionBench),
-    /// The engine's rate with every signal an alarm, and its lag behind the receiver.
-    Engine(vakt::bench::engine::EngineBench),
 }
 
 fn main() -> ExitCode {
@@ -411,36 +392,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ApiClient { command } => Ok(ExitCode::from(
             vakt::api_clients::run(&settings, clock, command, &mut out).await?,
         )),
-        Command::Bench {
-            command: BenchCommand::Receiver(options),
-        } => {
-            vakt::bench::receiver(options).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            command: BenchCommand::Journal(options),
-        } => {
-            vakt::bench::journal(options).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            command: BenchCommand::Compare(options),
-        } => {
-            vakt::bench::compare::compare(options).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            command: BenchCommand::Supervision(options),
-        } => {
-            vakt::bench::supervision::supervision(&options)?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench {
-            command: BenchCommand::Engine(options),
-        } => {
-            vakt::bench::engine::engine(options).await?;
-            Ok(ExitCode::SUCCESS)
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::{
+use crate::receiver::{
     Mode, VaktThread, account, bench_settings, percentile, process_cpu_seconds, run_scenario,
     server_cpu_seconds, threads_cpu_seconds,
 };

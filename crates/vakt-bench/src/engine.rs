@@ -17,7 +17,7 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 use vakt_store::{Journal, Registry, Shard};
 
-use super::{account, frame, sample_record};
+use crate::receiver::{account, frame, sample_record};
 use vakt_store::EngineState;
 
 /// Options of `vakt bench engine`.
@@ -175,9 +175,9 @@ struct FullRate {
 /// The whole server at the receiver's full rate, its engine's lag sampled meanwhile.
 async fn full_rate(options: &EngineBench) -> anyhow::Result<FullRate> {
     let folder = tempfile::tempdir().context("a temporary folder")?;
-    let settings = super::bench_settings(folder.path());
-    let server = super::VaktThread::start(settings.clone(), options.connections.max(1))?;
-    let (store, _) = crate::open_store(&settings, Arc::new(vakt_core::SystemClock)).await?;
+    let settings = crate::receiver::bench_settings(folder.path());
+    let server = crate::receiver::VaktThread::start(settings.clone(), options.connections.max(1))?;
+    let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock)).await?;
     let start_head = head(&store).await?;
     let start_cursor = store.engine_cursor(Shard::WHOLE).await?;
     let sampling = CancellationToken::new();
@@ -195,9 +195,9 @@ async fn full_rate(options: &EngineBench) -> anyhow::Result<FullRate> {
         })
     };
     let started = Instant::now();
-    let (tally, elapsed) = super::run_scenario(
+    let (tally, elapsed) = crate::receiver::run_scenario(
         server.address,
-        super::Mode::KeptOpen {
+        crate::receiver::Mode::KeptOpen {
             connections: options.connections.max(1),
         },
         false,

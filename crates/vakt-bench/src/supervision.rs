@@ -15,7 +15,7 @@ use vakt_core::UnixMicros;
 use vakt_core::supervision::{Deadlines, Supervision};
 use vakt_engine::MISSES_PER_PASS_MAX;
 
-use super::percentile;
+use crate::receiver::percentile;
 
 /// Options of `vakt bench supervision`.
 #[derive(Clone, Debug, clap::Args)]

@@ -19,14 +19,10 @@ use vakt_dc09::message::{Outgoing, encode};
 use vakt_dc09::{FrameStyle, Key, KeyForm, Timestamp, TokenName};
 use vakt_store::{Registry, Transport};
 
-use crate::settings::Settings;
-
-pub mod compare;
-pub mod engine;
-pub mod supervision;
+use vakt::settings::Settings;
 
 /// The AES-256 key the benchmark's encrypted transmitters use.
-const BENCH_KEY: &str = "vakt-benchmark-key-0123456789abc";
+pub(crate) const BENCH_KEY: &str = "vakt-benchmark-key-0123456789abc";
 
 /// Options of `vakt bench receiver`.
 #[derive(Clone, Debug, clap::Args)]
@@ -53,7 +49,7 @@ pub struct ReceiverBench {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Mode {
+pub(crate) enum Mode {
     /// Each connection sends, waits for the answer, and sends again.
     KeptOpen { connections: usize },
     /// Each frame on a new connection.
@@ -63,13 +59,13 @@ enum Mode {
 }
 
 #[derive(Debug, Default)]
-struct Tally {
-    acked: u64,
-    refused: u64,
-    latencies_us: Vec<u32>,
+pub(crate) struct Tally {
+    pub(crate) acked: u64,
+    pub(crate) refused: u64,
+    pub(crate) latencies_us: Vec<u32>,
 }
 
-struct Row {
+pub(crate) struct Row {
     scenario: String,
     encryption: &'static str,
     per_second: f64,
@@ -80,17 +76,17 @@ struct Row {
 }
 
 /// The name of the server runtime's threads, to tell its CPU time from the clients'.
-const SERVER_THREAD: &str = "vakt-server";
+pub(crate) const SERVER_THREAD: &str = "vakt-server";
 /// Linux reports thread CPU time in /proc in ticks of 1/100 s (USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
+pub(crate) const TICKS_PER_SECOND: f64 = 100.0;
 
 /// CPU seconds used so far by the server's threads (its runtime and SQLite's worker).
-fn server_cpu_seconds() -> f64 {
+pub(crate) fn server_cpu_seconds() -> f64 {
     threads_cpu_seconds(&[SERVER_THREAD, "sqlx-sqlite"])
 }
 
 /// CPU seconds used so far by this process's threads whose names start with one of `names`.
-fn threads_cpu_seconds(names: &[&str]) -> f64 {
+pub(crate) fn threads_cpu_seconds(names: &[&str]) -> f64 {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0.0;
     };
@@ -112,7 +108,7 @@ fn threads_cpu_seconds(names: &[&str]) -> f64 {
 }
 
 /// CPU seconds used so far by process `pid` (all its threads).
-fn process_cpu_seconds(pid: u32) -> f64 {
+pub(crate) fn process_cpu_seconds(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
         .and_then(|stat| stat.split_once(") ").map(|(_, rest)| stat_ticks(rest)))
@@ -122,7 +118,7 @@ fn process_cpu_seconds(pid: u32) -> f64 {
 
 /// User and system ticks from what follows the name in a `/proc/.../stat` line: state is
 /// field 3, utime and stime are fields 14 and 15.
-fn stat_ticks(rest: &str) -> u64 {
+pub(crate) fn stat_ticks(rest: &str) -> u64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let time = |i: usize| {
         fields
@@ -133,7 +129,7 @@ fn stat_ticks(rest: &str) -> u64 {
     time(11) + time(12)
 }
 
-fn percentile(sorted: &[u32], fraction: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[u32], fraction: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -141,11 +137,11 @@ fn percentile(sorted: &[u32], fraction: f64) -> f64 {
     f64::from(sorted.get(index).copied().unwrap_or(0)) / 1000.0
 }
 
-fn account(index: usize, encrypted: bool) -> String {
+pub(crate) fn account(index: usize, encrypted: bool) -> String {
     format!("{}{:05X}", if encrypted { "E" } else { "B" }, index)
 }
 
-fn frame(account: &str, sequence: u16, key: Option<&Key>, pad: &mut u8) -> Vec<u8> {
+pub(crate) fn frame(account: &str, sequence: u16, key: Option<&Key>, pad: &mut u8) -> Vec<u8> {
     let data = format!("#{account}|Nri1/BA{:02}", sequence % 64);
     let outgoing = Outgoing {
         token: TokenName::SiaDcs,
@@ -171,7 +167,10 @@ fn frame(account: &str, sequence: u16, key: Option<&Key>, pad: &mut u8) -> Vec<u
 }
 
 /// Reads one answer frame (up to CR); `true` if it is an ACK.
-async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::Result<bool> {
+pub(crate) async fn read_answer(
+    stream: &mut TcpStream,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<bool> {
     buffer.clear();
     let mut chunk = [0_u8; 512];
     loop {
@@ -187,7 +186,7 @@ async fn read_answer(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::io::R
     }
 }
 
-async fn client(
+pub(crate) async fn client(
     address: SocketAddr,
     account: String,
     key: Option<Key>,
@@ -234,7 +233,7 @@ async fn client(
     tally
 }
 
-async fn per_frame_client(
+pub(crate) async fn per_frame_client(
     address: SocketAddr,
     account: String,
     key: Option<Key>,
@@ -267,7 +266,7 @@ async fn per_frame_client(
     tally
 }
 
-async fn run_scenario(
+pub(crate) async fn run_scenario(
     address: SocketAddr,
     mode: Mode,
     encrypted: bool,
@@ -421,7 +420,7 @@ pub async fn receiver(options: ReceiverBench) -> anyhow::Result<()> {
 
 /// Settings for a benchmark server keeping its data in `folder`, on loopback ports of the
 /// kernel's choosing, with room for every benchmark connection.
-fn bench_settings(folder: &std::path::Path) -> Settings {
+pub(crate) fn bench_settings(folder: &std::path::Path) -> Settings {
     let mut settings = Settings {
         data_dir: folder.to_path_buf(),
         ..Settings::default()
@@ -438,14 +437,14 @@ fn bench_settings(folder: &std::path::Path) -> Settings {
 
 /// Vakt on a thread and runtime of its own (threads named [`SERVER_THREAD`]), as if it were
 /// another process, with `most` plain and `most` encrypted benchmark transmitters.
-struct VaktThread {
-    address: SocketAddr,
+pub(crate) struct VaktThread {
+    pub(crate) address: SocketAddr,
     stop: tokio::sync::oneshot::Sender<()>,
     thread: std::thread::JoinHandle<anyhow::Result<()>>,
 }
 
 impl VaktThread {
-    fn start(settings: Settings, most: usize) -> anyhow::Result<VaktThread> {
+    pub(crate) fn start(settings: Settings, most: usize) -> anyhow::Result<VaktThread> {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<anyhow::Result<SocketAddr>>();
         let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let thread = std::thread::spawn(move || -> anyhow::Result<()> {
@@ -477,7 +476,7 @@ impl VaktThread {
         })
     }
 
-    fn stop(self) -> anyhow::Result<()> {
+    pub(crate) fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.thread
             .join()
@@ -485,7 +484,7 @@ impl VaktThread {
     }
 }
 
-fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
+pub(crate) fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -523,9 +522,12 @@ fn markdown(rows: &[Row], options: &ReceiverBench) -> String {
     out
 }
 
-async fn start_server(settings: Settings, most: usize) -> anyhow::Result<(crate::App, SocketAddr)> {
-    let app = crate::launch(settings.clone()).await?;
-    let (store, _) = crate::open_store(&settings, Arc::new(vakt_core::SystemClock)).await?;
+pub(crate) async fn start_server(
+    settings: Settings,
+    most: usize,
+) -> anyhow::Result<(vakt::App, SocketAddr)> {
+    let app = vakt::launch(settings.clone()).await?;
+    let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock)).await?;
     let mut transmitters = Vec::new();
     for encrypted in [false, true] {
         for index in 0..most {
@@ -619,7 +621,11 @@ pub async fn journal(options: JournalBench) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn sample_record(account: &str, sequence: u16, raw: Vec<u8>) -> vakt_store::SignalRecord {
+pub(crate) fn sample_record(
+    account: &str,
+    sequence: u16,
+    raw: Vec<u8>,
+) -> vakt_store::SignalRecord {
     let data = format!("#{account}|Nri1/BA{:02}", sequence % 64);
     vakt_store::SignalRecord {
         received_at: vakt_core::Clock::now(&vakt_core::SystemClock),
