@@ -49,7 +49,7 @@ fi
 export TEST_DATABASE_URL
 
 say "layering: the pure crates do no I/O"
-for crate in vakt-core vakt-dc09 vakt-panel; do
+for crate in vakt-core vakt-dc09 vakt-link vakt-panel vakt-service; do
   if cargo tree -q -p "$crate" -e normal --prefix none | grep -E '^(tokio|sqlx|axum|reqwest|hyper) ' ; then
     echo "$crate must not depend on I/O crates"; exit 1
   fi
@@ -59,6 +59,9 @@ done
 if cargo tree -q -p vakt-engine -e normal --prefix none | grep -E '^(sqlx|axum|reqwest|hyper|lettre) '; then
   echo "vakt-engine must stay on the store traits"; exit 1
 fi
+
+say "architecture: layers, purity, module loops, file sizes (docs/architecture.md)"
+python3 scripts/architecture.py
 
 say "format"
 cargo fmt --all --check

@@ -117,29 +117,14 @@ fn record(at: i64, account: &str, transmitter: i64) -> SignalRecord {
     }
 }
 
-async fn replay(seed: u64) {
-    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-    let end = START + HOURS * 3_600 * SECOND;
-    // The wall clock: the engine starts as the backlog's last signal arrives.
-    let now = end + SECOND;
-    let clock = Arc::new(FixedClock(UnixMicros(now)));
-    let store = vakt_store_sqlite::open(
-        vakt_store_sqlite::SqliteOptions::new(dir.path().join("vakt.db")),
-        clock.clone(),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-    store
-        .import_transmitters((0..TRANSMITTERS).map(transmitter).collect())
-        .await
-        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-    let registered = store.transmitters().await.unwrap_or_default();
-    let ids: HashMap<String, i64> = registered
-        .iter()
-        .map(|t| (t.spec.account.clone(), t.id))
-        .collect();
-
-    let plan = schedule(seed);
+/// Journals every planned signal in receive order, with no engine running; returns the
+/// last journal id.
+async fn journal(
+    store: &impl Journal,
+    plan: &[Vec<i64>],
+    ids: &HashMap<String, i64>,
+    seed: u64,
+) -> i64 {
     let mut all: Vec<(i64, usize)> = plan
         .iter()
         .enumerate()
@@ -164,6 +149,33 @@ async fn replay(seed: u64) {
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"))
             .id;
     }
+    last
+}
+
+async fn replay(seed: u64) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let end = START + HOURS * 3_600 * SECOND;
+    // The wall clock: the engine starts as the backlog's last signal arrives.
+    let now = end + SECOND;
+    let clock = Arc::new(FixedClock(UnixMicros(now)));
+    let store = vakt_store_sqlite::open(
+        vakt_store_sqlite::SqliteOptions::new(dir.path().join("vakt.db")),
+        clock.clone(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    store
+        .import_transmitters((0..TRANSMITTERS).map(transmitter).collect())
+        .await
+        .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+    let registered = store.transmitters().await.unwrap_or_default();
+    let ids: HashMap<String, i64> = registered
+        .iter()
+        .map(|t| (t.spec.account.clone(), t.id))
+        .collect();
+
+    let plan = schedule(seed);
+    let last = journal(&store, &plan, &ids, seed).await;
 
     let config = EngineConfig {
         rules: Rules {

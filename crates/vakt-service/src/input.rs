@@ -78,6 +78,73 @@ fn hex_field(
     Some(value)
 }
 
+/// The key and its form, both or neither.
+fn key_field(
+    key: Option<String>,
+    key_form: Option<String>,
+    errors: &mut Vec<FieldError>,
+) -> Option<StoredKey> {
+    match (
+        key.filter(|k| !k.is_empty()),
+        key_form.filter(|f| !f.is_empty()),
+    ) {
+        (None, None) => None,
+        (Some(_), None) => {
+            errors.push(FieldError {
+                field: "key_form",
+                message: "say whether the key is \"ascii\" or \"hex\"".into(),
+            });
+            None
+        }
+        (None, Some(_)) => {
+            errors.push(FieldError {
+                field: "key",
+                message: "a key form was given without a key".into(),
+            });
+            None
+        }
+        (Some(text), Some(form)) => match KeyForm::parse(&form) {
+            Err(error) => {
+                errors.push(FieldError {
+                    field: "key_form",
+                    message: error.to_string(),
+                });
+                None
+            }
+            Ok(form) => match Key::parse(&text, form) {
+                Ok(key) => Some(StoredKey { key, form }),
+                Err(error) => {
+                    errors.push(FieldError {
+                        field: "key",
+                        message: error.to_string(),
+                    });
+                    None
+                }
+            },
+        },
+    }
+}
+
+/// Dialect flags, separated by spaces, `+`, commas or semicolons.
+fn dialect_field(text: String, errors: &mut Vec<FieldError>) -> Dialect {
+    let mut dialect = Dialect::default();
+    for flag in text.split([' ', '+', ',', ';']).filter(|f| !f.is_empty()) {
+        match flag {
+            "crc_binary" => dialect.crc_binary = true,
+            "crc_includes_cr" => dialect.crc_includes_cr = true,
+            "length_decimal" => dialect.length_decimal = true,
+            "prefix_optional" => dialect.prefix_optional = true,
+            other => errors.push(FieldError {
+                field: "dialect",
+                message: format!(
+                    "{other:?} is not one of crc_binary, crc_includes_cr, length_decimal, prefix_optional"
+                ),
+            }),
+        }
+    }
+    dialect
+}
+
 impl TransmitterInput {
     /// Checks every field and builds the transmitter, or says what is wrong with each field.
     ///
@@ -97,45 +164,7 @@ impl TransmitterInput {
         }
         let receiver = hex_field("receiver", self.receiver, &mut errors);
         let prefix = hex_field("prefix", self.prefix, &mut errors);
-        let key = match (
-            self.key.filter(|k| !k.is_empty()),
-            self.key_form.filter(|f| !f.is_empty()),
-        ) {
-            (None, None) => None,
-            (Some(_), None) => {
-                errors.push(FieldError {
-                    field: "key_form",
-                    message: "say whether the key is \"ascii\" or \"hex\"".into(),
-                });
-                None
-            }
-            (None, Some(_)) => {
-                errors.push(FieldError {
-                    field: "key",
-                    message: "a key form was given without a key".into(),
-                });
-                None
-            }
-            (Some(text), Some(form)) => match KeyForm::parse(&form) {
-                Err(error) => {
-                    errors.push(FieldError {
-                        field: "key_form",
-                        message: error.to_string(),
-                    });
-                    None
-                }
-                Ok(form) => match Key::parse(&text, form) {
-                    Ok(key) => Some(StoredKey { key, form }),
-                    Err(error) => {
-                        errors.push(FieldError {
-                            field: "key",
-                            message: error.to_string(),
-                        });
-                        None
-                    }
-                },
-            },
-        };
+        let key = key_field(self.key, self.key_form, &mut errors);
         let supervision_interval_s = self
             .supervision_interval_s
             .unwrap_or(DEFAULT_SUPERVISION_INTERVAL_S);
@@ -171,26 +200,7 @@ impl TransmitterInput {
                 });
             }
         }
-        let mut dialect = Dialect::default();
-        for flag in self
-            .dialect
-            .unwrap_or_default()
-            .split([' ', '+', ',', ';'])
-            .filter(|f| !f.is_empty())
-        {
-            match flag {
-                "crc_binary" => dialect.crc_binary = true,
-                "crc_includes_cr" => dialect.crc_includes_cr = true,
-                "length_decimal" => dialect.length_decimal = true,
-                "prefix_optional" => dialect.prefix_optional = true,
-                other => errors.push(FieldError {
-                    field: "dialect",
-                    message: format!(
-                        "{other:?} is not one of crc_binary, crc_includes_cr, length_decimal, prefix_optional"
-                    ),
-                }),
-            }
-        }
+        let dialect = dialect_field(self.dialect.unwrap_or_default(), &mut errors);
         let site_name = self.site_name.trim().to_owned();
         if site_name.is_empty() {
             errors.push(FieldError {

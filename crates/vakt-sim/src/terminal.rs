@@ -20,7 +20,7 @@ use crossterm::{cursor, execute, queue, terminal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use vakt_core::{Clock, UnixMicros};
-use vakt_panel::panel::PointState;
+use vakt_panel::panel::{PointSpec, PointState};
 use vakt_panel::{
     ArmMode, Credential, Format, Input, Lang, PanelConfig, PointKind, ReportCode, TransmitterConfig,
 };
@@ -68,30 +68,14 @@ pub struct PanelOptions {
     pub english: bool,
 }
 
-/// Builds the panel from the options, runs it and its keypad until `q`.
-///
-/// # Errors
-/// When the panel cannot be set up or the terminal cannot be used.
-pub async fn run(
+/// The panel to run: a demo site's (from the demo's manifest, linked to Vakt) or one of
+/// the account given; with the title the keypad shows.
+fn choose_panel(
     target: &crate::Target,
-    options: PanelOptions,
-) -> anyhow::Result<std::process::ExitCode> {
-    let primary = match options.server {
-        Some(server) => server,
-        None => target
-            .dc09
-            .context("no DC-09 TCP listener configured; say --server")?,
-    };
-    let receivers = Receivers {
-        primary,
-        backup: options.backup,
-    };
-    let delays = |mut spec: PanelSpec| {
-        spec.panel.exit_delay_s = options.exit_delay;
-        spec.panel.entry_delay_s = options.entry_delay;
-        spec
-    };
-    let (spec, title) = match (&options.demo_site, &options.account) {
+    options: &PanelOptions,
+    receivers: Receivers,
+) -> anyhow::Result<(PanelSpec, String)> {
+    match (&options.demo_site, &options.account) {
         (Some(number), _) => {
             let manifest = crate::seed::Manifest::load(&target.data_dir)?.with_context(|| {
                 format!(
@@ -122,7 +106,7 @@ pub async fn run(
                 panel.main_code,
                 codes.join(" ")
             );
-            (delays(spec), title)
+            Ok((spec, title))
         }
         (None, Some(account)) => {
             let spec = PanelSpec {
@@ -144,15 +128,35 @@ pub async fn run(
                 panel_start: None,
                 source: None,
             };
-            (
-                delays(spec),
-                format!("{account} · huvudkod {}", options.code),
-            )
+            Ok((spec, format!("{account} · huvudkod {}", options.code)))
         }
         (None, None) => {
             anyhow::bail!("say which panel: --demo-site N (after `vakt demo`) or --account ACCOUNT")
         }
+    }
+}
+
+/// Builds the panel from the options, runs it and its keypad until `q`.
+///
+/// # Errors
+/// When the panel cannot be set up or the terminal cannot be used.
+pub async fn run(
+    target: &crate::Target,
+    options: PanelOptions,
+) -> anyhow::Result<std::process::ExitCode> {
+    let primary = match options.server {
+        Some(server) => server,
+        None => target
+            .dc09
+            .context("no DC-09 TCP listener configured; say --server")?,
     };
+    let receivers = Receivers {
+        primary,
+        backup: options.backup,
+    };
+    let (mut spec, title) = choose_panel(target, &options, receivers)?;
+    spec.panel.exit_delay_s = options.exit_delay;
+    spec.panel.entry_delay_s = options.entry_delay;
     let header = format!(
         "Vakt panel · {title} · konto {} · {}{}",
         spec.transmitter.account,
@@ -278,6 +282,98 @@ fn sv(lang: Lang, swedish: &'static str, english: &'static str) -> &'static str 
     if lang == Lang::Sv { swedish } else { english }
 }
 
+/// The tag (`t`) or the remote (`r`): arms a disarmed system, disarms an armed one.
+fn device_input(keypad: &mut Keypad, view: &PanelView, which: char) -> Option<Input> {
+    let lang = keypad.lang;
+    let credential = if which == 't' {
+        keypad.tag.clone()
+    } else {
+        keypad.remote.clone()
+    };
+    match credential {
+        Some(credential) if view.state.as_str() == "disarmed" => Some(Input::Arm {
+            credential,
+            mode: ArmMode::Away,
+            partition: None,
+        }),
+        Some(credential) => Some(Input::Disarm {
+            credential,
+            partition: None,
+        }),
+        None => {
+            keypad.message = sv(lang, "Ingen sådan enhet", "No such device").into();
+            None
+        }
+    }
+}
+
+/// What a key does to the selected point: open or close it, walk past it (with a pet),
+/// cover or uncover it, take it off the wall or put it back, or run down its battery.
+fn point_input(
+    keypad: &mut Keypad,
+    view: &PanelView,
+    spec: PointSpec,
+    key: KeyCode,
+) -> Option<Input> {
+    match key {
+        KeyCode::Char(' ') | KeyCode::Enter => Some({
+            let point = spec.number;
+            let active = view
+                .points
+                .iter()
+                .find(|p| p.spec.number == point)
+                .is_some_and(|p| p.active);
+            match (spec.kind, active) {
+                (PointKind::DoorWindow, false) => Input::Open { point },
+                (PointKind::DoorWindow, true) => Input::Close { point },
+                (PointKind::Smoke, false) => Input::Smoke { point },
+                (PointKind::Smoke, true) => Input::SmokeClears { point },
+                (PointKind::Panic, _) => Input::Panic { point },
+                (_, false) => Input::Movement {
+                    point,
+                    pets_kg: None,
+                },
+                (_, true) => Input::Still { point },
+            }
+        }),
+        KeyCode::Char('p') => Some(Input::Movement {
+            point: spec.number,
+            pets_kg: Some(15),
+        }),
+        KeyCode::Char('c') => Some({
+            let covered = view
+                .points
+                .iter()
+                .any(|p| p.spec.number == spec.number && p.covered);
+            if covered {
+                Input::Uncover { point: spec.number }
+            } else {
+                Input::Cover { point: spec.number }
+            }
+        }),
+        KeyCode::Char('m') => Some({
+            let off = view
+                .points
+                .iter()
+                .any(|p| p.spec.number == spec.number && p.dismounted);
+            if off {
+                Input::Remount { point: spec.number }
+            } else {
+                Input::Dismount { point: spec.number }
+            }
+        }),
+        KeyCode::Char('b') => Some({
+            let step = keypad.point_battery.entry(spec.number).or_insert(0);
+            *step = (*step + 1) % BATTERY_STEPS.len();
+            Input::BatteryLevel {
+                point: spec.number,
+                percent: BATTERY_STEPS[*step],
+            }
+        }),
+        _ => None,
+    }
+}
+
 /// Handles one key; `false` ends the program.
 async fn press(keypad: &mut Keypad, handle: &PanelHandle, view: &PanelView, key: KeyEvent) -> bool {
     let lang = keypad.lang;
@@ -316,28 +412,7 @@ async fn press(keypad: &mut Keypad, handle: &PanelHandle, view: &PanelView, key:
             credential: code,
             partition: None,
         }),
-        KeyCode::Char(which @ ('t' | 'r')) => {
-            let credential = if which == 't' {
-                keypad.tag.clone()
-            } else {
-                keypad.remote.clone()
-            };
-            match credential {
-                Some(credential) if view.state.as_str() == "disarmed" => Some(Input::Arm {
-                    credential,
-                    mode: ArmMode::Away,
-                    partition: None,
-                }),
-                Some(credential) => Some(Input::Disarm {
-                    credential,
-                    partition: None,
-                }),
-                None => {
-                    keypad.message = sv(lang, "Ingen sådan enhet", "No such device").into();
-                    None
-                }
-            }
-        }
+        KeyCode::Char(which @ ('t' | 'r')) => device_input(keypad, view, which),
         KeyCode::Up => {
             keypad.selected = keypad.selected.saturating_sub(1);
             None
@@ -346,60 +421,9 @@ async fn press(keypad: &mut Keypad, handle: &PanelHandle, view: &PanelView, key:
             keypad.selected = (keypad.selected + 1).min(view.points.len().saturating_sub(1));
             None
         }
-        KeyCode::Char(' ') | KeyCode::Enter => selected.map(|spec| {
-            let point = spec.number;
-            let active = view
-                .points
-                .iter()
-                .find(|p| p.spec.number == point)
-                .is_some_and(|p| p.active);
-            match (spec.kind, active) {
-                (PointKind::DoorWindow, false) => Input::Open { point },
-                (PointKind::DoorWindow, true) => Input::Close { point },
-                (PointKind::Smoke, false) => Input::Smoke { point },
-                (PointKind::Smoke, true) => Input::SmokeClears { point },
-                (PointKind::Panic, _) => Input::Panic { point },
-                (_, false) => Input::Movement {
-                    point,
-                    pets_kg: None,
-                },
-                (_, true) => Input::Still { point },
-            }
-        }),
-        KeyCode::Char('p') => selected.map(|spec| Input::Movement {
-            point: spec.number,
-            pets_kg: Some(15),
-        }),
-        KeyCode::Char('c') => selected.map(|spec| {
-            let covered = view
-                .points
-                .iter()
-                .any(|p| p.spec.number == spec.number && p.covered);
-            if covered {
-                Input::Uncover { point: spec.number }
-            } else {
-                Input::Cover { point: spec.number }
-            }
-        }),
-        KeyCode::Char('m') => selected.map(|spec| {
-            let off = view
-                .points
-                .iter()
-                .any(|p| p.spec.number == spec.number && p.dismounted);
-            if off {
-                Input::Remount { point: spec.number }
-            } else {
-                Input::Dismount { point: spec.number }
-            }
-        }),
-        KeyCode::Char('b') => selected.map(|spec| {
-            let step = keypad.point_battery.entry(spec.number).or_insert(0);
-            *step = (*step + 1) % BATTERY_STEPS.len();
-            Input::BatteryLevel {
-                point: spec.number,
-                percent: BATTERY_STEPS[*step],
-            }
-        }),
+        KeyCode::Char(' ' | 'p' | 'c' | 'm' | 'b') | KeyCode::Enter => {
+            selected.and_then(|spec| point_input(keypad, view, spec, key.code))
+        }
         KeyCode::Char('B') => {
             keypad.box_battery = (keypad.box_battery + 1) % BATTERY_STEPS.len();
             Some(Input::BatteryLevel {

@@ -222,6 +222,114 @@ fn raise_file_limit(settings: &Settings) {
 /// File descriptors kept for what is not a panel: the database, HTTP clients, logs.
 const FILES_RESERVED: u64 = 1_024;
 
+/// The engine's rules and pace, as the settings say.
+fn engine_config(settings: &Settings) -> vakt_engine::EngineConfig {
+    vakt_engine::EngineConfig {
+        rules: vakt_engine::Rules {
+            hold: vakt_core::centre::HoldWindows {
+                burglary_s: settings.engine.hold_burglary_s,
+                tamper_s: settings.engine.hold_tamper_s,
+                technical_s: settings.engine.hold_technical_s,
+            },
+            runaway_alarms_per_hour: settings.engine.runaway_alarms_per_hour,
+            supervision_grace_s: settings.engine.supervision_grace_s,
+        },
+        poll_ms: settings.engine.poll_ms,
+        ..vakt_engine::EngineConfig::default()
+    }
+}
+
+/// The engine: one on SQLite; on PostgreSQL, the shards this node leases, and the listener
+/// that hears other nodes' incident changes.
+async fn start_engines(
+    settings: &Settings,
+    store: &SqlStore,
+    database: &Database,
+    engine: vakt_engine::EngineConfig,
+    (changes, cluster): (&vakt_engine::Changes, &cluster::SharedView),
+    shutdown: &CancellationToken,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
+    let mut background = Vec::new();
+    match database {
+        Database::Sqlite(_) => {
+            background.extend(
+                vakt_engine::run_all(
+                    store.clone(),
+                    Arc::new(SystemClock) as Arc<dyn Clock>,
+                    engine,
+                    changes.clone(),
+                    1,
+                    shutdown.clone(),
+                )
+                .await
+                .context("starting the engine")?,
+            );
+            if let Ok(mut view) = cluster.lock() {
+                *view = cluster::ClusterView {
+                    node: 0,
+                    nodes: 1,
+                    shards: vec![0],
+                    shard_count: 1,
+                };
+            }
+        }
+        Database::Postgres(url) => {
+            background.push(tokio::spawn(cluster::run(
+                url.clone(),
+                store.clone(),
+                Arc::new(SystemClock) as Arc<dyn Clock>,
+                engine,
+                changes.clone(),
+                settings.engine.shards,
+                Duration::from_millis(settings.engine.lease_check_ms.max(50)),
+                cluster.clone(),
+                shutdown.clone(),
+            )));
+            let announce = changes.clone();
+            background.push(tokio::spawn(
+                vakt_store_postgres::cluster::listen_incidents(
+                    vakt_store_postgres::connect_options(url)?,
+                    move |id| announce.announce(id),
+                    shutdown.clone(),
+                ),
+            ));
+        }
+    }
+    Ok(background)
+}
+
+/// What the web side is given.
+fn web_state(
+    settings: &Settings,
+    store: &SqlStore,
+    hasher: vakt_service::secret::SecretHasher,
+    (changes, cluster): (&vakt_engine::Changes, &cluster::SharedView),
+) -> Arc<vakt_web::WebState<SqlStore>> {
+    Arc::new(vakt_web::WebState {
+        store: store.clone(),
+        metrics: Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default()),
+        hasher,
+        entropy: Arc::new(vakt_core::OsEntropy),
+        security: vakt_web::auth::SecurityConfig {
+            secure_cookies: settings.security.secure_cookies,
+            session_hours: settings.security.session_hours.max(1),
+            failures_max: settings.security.failures_max.max(1),
+            lock_s: settings.security.lock_s,
+        },
+        changes: changes.clone(),
+        clock: Arc::new(SystemClock),
+        links: Arc::default(),
+        cluster: {
+            let view = cluster.clone();
+            Arc::new(move || {
+                view.lock()
+                    .map(|v| serde_json::to_value(&*v).unwrap_or_default())
+                    .unwrap_or_default()
+            })
+        },
+    })
+}
+
 /// Starts Vakt: store, receiver and HTTP server.
 ///
 /// # Errors
@@ -282,99 +390,26 @@ pub async fn launch(settings: Settings) -> anyhow::Result<App> {
     .context("starting the DC-09 receiver")?;
     let dc09 = receiver.bound.clone();
 
-    let render: Arc<dyn Fn() -> String + Send + Sync> =
-        Arc::new(|| metrics_handle().map(|h| h.render()).unwrap_or_default());
     let hasher = hasher(&settings)?;
     let changes = vakt_engine::Changes::default();
-    let engine = vakt_engine::EngineConfig {
-        rules: vakt_engine::Rules {
-            hold: vakt_core::centre::HoldWindows {
-                burglary_s: settings.engine.hold_burglary_s,
-                tamper_s: settings.engine.hold_tamper_s,
-                technical_s: settings.engine.hold_technical_s,
-            },
-            runaway_alarms_per_hour: settings.engine.runaway_alarms_per_hour,
-            supervision_grace_s: settings.engine.supervision_grace_s,
-        },
-        poll_ms: settings.engine.poll_ms,
-        ..vakt_engine::EngineConfig::default()
-    };
+    let engine = engine_config(&settings);
     let cluster = cluster::SharedView::default();
-    let mut background = Vec::new();
-    match &database {
-        Database::Sqlite(_) => {
-            background.extend(
-                vakt_engine::run_all(
-                    store.clone(),
-                    clock.clone(),
-                    engine,
-                    changes.clone(),
-                    1,
-                    shutdown.clone(),
-                )
-                .await
-                .context("starting the engine")?,
-            );
-            if let Ok(mut view) = cluster.lock() {
-                *view = cluster::ClusterView {
-                    node: 0,
-                    nodes: 1,
-                    shards: vec![0],
-                    shard_count: 1,
-                };
-            }
-        }
-        Database::Postgres(url) => {
-            background.push(tokio::spawn(cluster::run(
-                url.clone(),
-                store.clone(),
-                clock.clone(),
-                engine,
-                changes.clone(),
-                settings.engine.shards,
-                Duration::from_millis(settings.engine.lease_check_ms.max(50)),
-                cluster.clone(),
-                shutdown.clone(),
-            )));
-            let announce = changes.clone();
-            background.push(tokio::spawn(
-                vakt_store_postgres::cluster::listen_incidents(
-                    vakt_store_postgres::connect_options(url)?,
-                    move |id| announce.announce(id),
-                    shutdown.clone(),
-                ),
-            ));
-        }
-    }
+    let mut background = start_engines(
+        &settings,
+        &store,
+        &database,
+        engine,
+        (&changes, &cluster),
+        &shutdown,
+    )
+    .await?;
     background.extend([tokio::spawn(vakt_notify::run(
         store.clone(),
         clock.clone(),
         settings.notify.clone(),
         shutdown.clone(),
     ))]);
-    let state = Arc::new(vakt_web::WebState {
-        store: store.clone(),
-        metrics: render,
-        hasher: hasher.clone(),
-        entropy: Arc::new(vakt_core::OsEntropy),
-        security: vakt_web::auth::SecurityConfig {
-            secure_cookies: settings.security.secure_cookies,
-            session_hours: settings.security.session_hours.max(1),
-            failures_max: settings.security.failures_max.max(1),
-            lock_s: settings.security.lock_s,
-        },
-        changes: changes.clone(),
-        clock: clock.clone(),
-        links: Arc::default(),
-        cluster: {
-            let view = cluster.clone();
-            Arc::new(move || {
-                view.lock()
-                    .map(|v| serde_json::to_value(&*v).unwrap_or_default())
-                    .unwrap_or_default()
-            })
-        },
-    });
+    let state = web_state(&settings, &store, hasher.clone(), (&changes, &cluster));
     let listener = tokio::net::TcpListener::bind(settings.http.listen)
         .await
         .with_context(|| format!("binding the HTTP address {}", settings.http.listen))?;

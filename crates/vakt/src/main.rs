@@ -1,5 +1,6 @@
 //! The `vakt` command.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -68,23 +69,7 @@ enum Command {
     /// Many virtual panels against a running Vakt, at a fixed rate or living simulated days.
     Fleet(vakt_sim::fleet::FleetOptions),
     /// List journalled signals, newest last.
-    Signals {
-        /// Only this account.
-        #[arg(long)]
-        account: Option<String>,
-        /// From this time: RFC 3339, or a span back from now such as 15m or 2h.
-        #[arg(long)]
-        since: Option<String>,
-        /// Until this time (exclusive), in the same forms.
-        #[arg(long)]
-        until: Option<String>,
-        /// At most this many (the newest).
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
-    },
+    Signals(SignalsOptions),
     /// Manage the transmitter registry.
     Accounts {
         #[command(subcommand)]
@@ -104,6 +89,26 @@ enum Command {
     Migrate,
     /// Print an annotated vakt.toml with every default.
     DefaultConfig,
+}
+
+/// Options of `vakt signals`.
+#[derive(Debug, clap::Args)]
+struct SignalsOptions {
+    /// Only this account.
+    #[arg(long)]
+    account: Option<String>,
+    /// From this time: RFC 3339, or a span back from now such as 15m or 2h.
+    #[arg(long)]
+    since: Option<String>,
+    /// Until this time (exclusive), in the same forms.
+    #[arg(long)]
+    until: Option<String>,
+    /// At most this many (the newest).
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -200,7 +205,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .init();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let mut out = std::io::stdout().lock();
-    use std::io::Write;
     match cli.command {
         Command::Serve { .. } => serve(settings).await,
         Command::Demo {
@@ -230,80 +234,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "The database {database} is up to date.")?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Signals {
-            account,
-            since,
-            until,
-            limit,
-            json,
-        } => {
-            let now = clock.now();
-            let since = since
-                .map(|t| vakt::signals::parse_time(&t, now))
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            let until = until
-                .map(|t| vakt::signals::parse_time(&t, now))
-                .transpose()
-                .map_err(anyhow::Error::msg)?;
-            let (store, _) = vakt::open_store(&settings, clock).await?;
-            let filter = SignalFilter {
-                account,
-                since,
-                until,
-                after_id: None,
-                limit,
-                shard: None,
-            };
-            let signals = store.signals(&filter).await?;
-            store.close().await;
-            if json {
-                let items: Vec<serde_json::Value> = signals
-                    .iter()
-                    .rev()
-                    .map(vakt_store::StoredSignal::to_json)
-                    .collect();
-                writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
-            } else {
-                write!(out, "{}", vakt::signals::table(&signals))?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Signals(options) => signals(&settings, clock, &mut out, options).await,
         Command::Accounts {
             command: AccountsCommand::Import { file, format },
-        } => {
-            let format = format
-                .or_else(|| vakt::accounts::Format::of(&file))
-                .context("say --format csv or --format json")?;
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("reading {}", file.display()))?;
-            let transmitters = match vakt::accounts::parse(&text, format) {
-                Ok(transmitters) => transmitters,
-                Err(problems) => {
-                    for problem in &problems {
-                        eprintln!("{}: {problem}", file.display());
-                    }
-                    eprintln!(
-                        "Nothing was imported: {} problem(s) in {}.",
-                        problems.len(),
-                        file.display()
-                    );
-                    return Ok(ExitCode::FAILURE);
-                }
-            };
-            let (store, _) = vakt::open_store(&settings, clock).await?;
-            let outcome = store.import_transmitters(transmitters).await;
-            store.close().await;
-            let outcome = outcome?;
-            writeln!(
-                out,
-                "Imported {} transmitter(s): {} new, {} updated.",
-                outcome.created + outcome.updated,
-                outcome.created,
-                outcome.updated
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+        } => import_accounts(&settings, clock, &mut out, (file, format)).await,
         Command::Accounts {
             command: AccountsCommand::List { json },
         } => {
@@ -323,61 +257,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Staff {
-            command:
-                StaffCommand::Add {
-                    login,
-                    name,
-                    role,
-                    guard_company,
-                    language,
-                },
-        } => {
-            let mut password = String::new();
-            std::io::stdin().read_line(&mut password)?;
-            let form = vakt_service::forms::StaffForm {
-                login,
-                name,
-                role,
-                guard_company_id: guard_company.map(|g| g.to_string()).unwrap_or_default(),
-                language,
-                password: password.trim_end_matches(['\r', '\n']).to_owned(),
-            };
-            let login = form.login.trim().to_lowercase();
-            let hasher = vakt::hasher(&settings)?;
-            let (store, _) = vakt::open_store(&settings, clock).await?;
-            let by = vakt_store::Actor {
-                staff_id: None,
-                name: "command line".into(),
-            };
-            let created = vakt_service::access::create_staff(
-                &store,
-                &hasher,
-                &vakt_core::OsEntropy,
-                &form,
-                &by,
-            )
-            .await;
-            store.close().await;
-            match created {
-                Ok(id) => {
-                    writeln!(out, "Created {login} (id {id}).")?;
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(problems) if problems.iter().any(|p| p.code == "duplicate") => {
-                    writeln!(out, "The login {login} is taken.")?;
-                    Ok(ExitCode::from(2))
-                }
-                Err(problems) if problems.iter().any(|p| p.code == "unavailable") => {
-                    anyhow::bail!("{}", problems[0].en)
-                }
-                Err(problems) => {
-                    for p in problems {
-                        writeln!(out, "{}: {}", p.field, p.en)?;
-                    }
-                    Ok(ExitCode::from(2))
-                }
-            }
-        }
+            command: command @ StaffCommand::Add { .. },
+        } => add_staff(&settings, clock, &mut out, command).await,
         Command::Staff {
             command: StaffCommand::List,
         } => {
@@ -399,7 +280,6 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     vakt::install_metrics();
     let app = vakt::launch(settings).await?;
     let mut out = std::io::stdout().lock();
-    use std::io::Write;
     writeln!(out, "Vakt is running.")?;
     for bound in &app.dc09 {
         writeln!(
@@ -436,4 +316,150 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
 
 async fn wait_for_stop() {
     vakt::wait_for_stop().await;
+}
+
+/// `vakt signals`: the journal, newest last.
+async fn signals(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    out: &mut impl Write,
+    options: SignalsOptions,
+) -> anyhow::Result<ExitCode> {
+    let SignalsOptions {
+        account,
+        since,
+        until,
+        limit,
+        json,
+    } = options;
+    let now = clock.now();
+    let since = since
+        .map(|t| vakt::signals::parse_time(&t, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let until = until
+        .map(|t| vakt::signals::parse_time(&t, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let (store, _) = vakt::open_store(settings, clock).await?;
+    let filter = SignalFilter {
+        account,
+        since,
+        until,
+        after_id: None,
+        limit,
+        shard: None,
+    };
+    let signals = store.signals(&filter).await?;
+    store.close().await;
+    if json {
+        let items: Vec<serde_json::Value> = signals
+            .iter()
+            .rev()
+            .map(vakt_store::StoredSignal::to_json)
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&items)?)?;
+    } else {
+        write!(out, "{}", vakt::signals::table(&signals))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vakt accounts import`: all of the file or nothing.
+async fn import_accounts(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    out: &mut impl Write,
+    (file, format): (PathBuf, Option<vakt::accounts::Format>),
+) -> anyhow::Result<ExitCode> {
+    let format = format
+        .or_else(|| vakt::accounts::Format::of(&file))
+        .context("say --format csv or --format json")?;
+    let text =
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let transmitters = match vakt::accounts::parse(&text, format) {
+        Ok(transmitters) => transmitters,
+        Err(problems) => {
+            for problem in &problems {
+                eprintln!("{}: {problem}", file.display());
+            }
+            eprintln!(
+                "Nothing was imported: {} problem(s) in {}.",
+                problems.len(),
+                file.display()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let (store, _) = vakt::open_store(settings, clock).await?;
+    let outcome = store.import_transmitters(transmitters).await;
+    store.close().await;
+    let outcome = outcome?;
+    writeln!(
+        out,
+        "Imported {} transmitter(s): {} new, {} updated.",
+        outcome.created + outcome.updated,
+        outcome.created,
+        outcome.updated
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vakt staff add`: a console login, its password read from standard input.
+async fn add_staff(
+    settings: &Settings,
+    clock: Arc<dyn Clock>,
+    out: &mut impl Write,
+    command: StaffCommand,
+) -> anyhow::Result<ExitCode> {
+    let StaffCommand::Add {
+        login,
+        name,
+        role,
+        guard_company,
+        language,
+    } = command
+    else {
+        return Ok(ExitCode::from(2));
+    };
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let form = vakt_service::forms::StaffForm {
+        login,
+        name,
+        role,
+        guard_company_id: guard_company.map(|g| g.to_string()).unwrap_or_default(),
+        language,
+        password: password.trim_end_matches(['\r', '\n']).to_owned(),
+    };
+    let login = form.login.trim().to_lowercase();
+    let hasher = vakt::hasher(settings)?;
+    let (store, _) = vakt::open_store(settings, clock).await?;
+    let by = vakt_store::Actor {
+        staff_id: None,
+        name: "command line".into(),
+    };
+    let created =
+        vakt_service::access::create_staff(&store, &hasher, &vakt_core::OsEntropy, &form, &by)
+            .await;
+    store.close().await;
+    match created {
+        Ok(id) => {
+            writeln!(out, "Created {login} (id {id}).")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) if problems.iter().any(|p| p.code == "duplicate") => {
+            writeln!(out, "The login {login} is taken.")?;
+            Ok(ExitCode::from(2))
+        }
+        Err(problems) if problems.iter().any(|p| p.code == "unavailable") => {
+            anyhow::bail!("{}", problems[0].en)
+        }
+        Err(problems) => {
+            for p in problems {
+                writeln!(out, "{}: {}", p.field, p.en)?;
+            }
+            Ok(ExitCode::from(2))
+        }
+    }
 }

@@ -252,57 +252,14 @@ async fn apply_change(
                 };
                 return new_incident(tx, batch, opening).await.map(Some);
             };
-            let (id, priority) = (open.id, open.priority);
-            batch.add_event(tx, id, &event).await?;
-            let mut after = open.clone();
-            if open.hold_until.is_some() && !keeps_hold {
-                after.hold_until = None;
-                sqlx::query("UPDATE incidents SET hold_until_us = NULL WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                log(tx, id, event.at, "system", "hold_ended", None, None, &title).await?;
-            }
-            if i64::from(event.category.priority()) > priority {
-                after.priority = i64::from(event.category.priority());
-                after.category = event.category.as_str().to_owned();
-                sqlx::query(
-                    "UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4",
-                )
-                .bind(event.category.as_str())
-                .bind(i64::from(event.category.priority()))
-                .bind(&title)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                log(tx, id, event.at, "system", "escalated", None, None, &title).await?;
-            }
-            if let Some(zone) = runaway_zone
-                && open.runaway_zone.is_none()
-            {
-                after.runaway_zone = Some(i64::from(zone));
-                sqlx::query("UPDATE incidents SET runaway_zone = $1 WHERE id = $2")
-                    .bind(i64::from(zone))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                log(
-                    tx,
-                    id,
-                    event.at,
-                    "system",
-                    "runaway",
-                    None,
-                    None,
-                    &format!("zone {zone}"),
-                )
-                .await?;
-            }
-            batch.open.insert(site_id, Some(after));
-            Ok(Some(id))
+            joined(
+                tx,
+                batch,
+                open,
+                (site_id, event, title),
+                (keeps_hold, runaway_zone),
+            )
+            .await
         }
         EngineChange::Attach { site_id, event } => {
             let Some(open) = batch.open(tx, site_id).await? else {
@@ -316,129 +273,17 @@ async fn apply_change(
             event,
             by,
             message,
-        } => {
-            let Some(open) = batch.open(tx, site_id).await? else {
-                return Ok(None);
-            };
-            let id = open.id;
-            batch.add_event(tx, id, &event).await?;
-            let outcome = hold::on_authorised_disarm(
-                HeldIncident {
-                    hold_until: open.hold_until.map(UnixMicros),
-                    category: category(&open.category),
-                    taken: open.owner.is_some(),
-                },
-                event.at,
-            );
-            if outcome == DisarmOutcome::Cancel {
-                // Closed: whether another is open is read again when next needed.
-                batch.open.remove(&site_id);
-                sqlx::query(
-                    "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = 'cancelled', closed_by = $2 WHERE id = $3",
-                )
-                .bind(event.at.0)
-                .bind(&by)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                log(
-                    tx,
-                    id,
-                    event.at,
-                    "system",
-                    "closed",
-                    None,
-                    None,
-                    &format!("cancelled by {by} within the hold window"),
-                )
-                .await?;
-                if let Some(message) = message {
-                    enqueue(tx, &message, now).await?;
-                    log(
-                        tx,
-                        id,
-                        event.at,
-                        "system",
-                        "notified",
-                        None,
-                        None,
-                        &format!("SMS to {}", message.recipient),
-                    )
-                    .await?;
-                }
-            } else if outcome == DisarmOutcome::StaysWithOperator {
-                log(tx, id, event.at, "system", "note", None, None, &format!("disarmed by {by} within the hold window; the incident is taken, so it stays open")).await?;
-            } else if outcome == DisarmOutcome::StaysLifeSafety {
-                log(tx, id, event.at, "system", "note", None, None, &format!("disarmed by {by}; a fire, hold-up or medical alarm is never cancelled by a disarm")).await?;
-            }
-            Ok(Some(id))
-        }
+        } => authorised_disarm(tx, batch, (site_id, event, by, message), now).await,
         EngineChange::LinkLost {
             transmitter_id,
             site_id,
             event,
             title,
-        } => {
-            // Raised once: a transmitter already declared silent is not declared again,
-            // whichever engine (or node) notices it.
-            let missing: Option<i64> =
-                sqlx::query_scalar("SELECT missing FROM link_state WHERE transmitter_id = $1")
-                    .bind(transmitter_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(db)?;
-            if missing.unwrap_or(0) != 0 {
-                return Ok(None);
-            }
-            let opening = Opening {
-                site_id,
-                event: &event,
-                title: &title,
-                hold_until: None,
-                runaway_zone: None,
-                supervision_of: Some(transmitter_id),
-            };
-            let id = new_incident(tx, batch, opening).await?;
-            sqlx::query(
-                "INSERT INTO link_state (transmitter_id, last_heard_us, missing, incident_id) VALUES ($1, 0, 1, $2)
-                 ON CONFLICT (transmitter_id) DO UPDATE SET missing = 1, incident_id = excluded.incident_id",
-            )
-            .bind(transmitter_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-            Ok(Some(id))
-        }
+        } => link_lost(tx, batch, (transmitter_id, site_id, event, title)).await,
         EngineChange::LinkRestored {
             transmitter_id,
             event,
-        } => {
-            let incident: Option<Option<i64>> = sqlx::query_scalar(
-                "UPDATE link_state SET missing = 0 WHERE transmitter_id = $1 AND missing = 1 RETURNING incident_id",
-            )
-            .bind(transmitter_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db)?;
-            let Some(Some(id)) = incident else {
-                return Ok(None);
-            };
-            batch.add_event(tx, id, &event).await?;
-            log(
-                tx,
-                id,
-                event.at,
-                "system",
-                "restored",
-                None,
-                None,
-                &event.text,
-            )
-            .await?;
-            Ok(Some(id))
-        }
+        } => link_restored(tx, batch, transmitter_id, event).await,
         EngineChange::Heard { transmitter_id, at } => {
             sqlx::query(
                 "INSERT INTO link_state (transmitter_id, last_heard_us) VALUES ($1, $2)
@@ -615,4 +460,224 @@ impl EngineState for SqlStore {
     async fn point_alarms_since(&self, since: UnixMicros) -> Result<Vec<(i64, u32, UnixMicros)>> {
         point_alarms_since(&self.readers, since).await
     }
+}
+
+/// An authorised disarm on a site with an open incident: the hold rules say whether it
+/// cancels, stays with its operator, or stays because a life-safety alarm is in it.
+async fn authorised_disarm(
+    tx: &mut AnyConnection,
+    batch: &mut EngineBatch,
+    (site_id, event, by, message): (i64, EventNote, String, Option<vakt_store::NewMessage>),
+    now: UnixMicros,
+) -> Result<Option<i64>> {
+    let Some(open) = batch.open(tx, site_id).await? else {
+        return Ok(None);
+    };
+    let id = open.id;
+    batch.add_event(tx, id, &event).await?;
+    let outcome = hold::on_authorised_disarm(
+        HeldIncident {
+            hold_until: open.hold_until.map(UnixMicros),
+            category: category(&open.category),
+            taken: open.owner.is_some(),
+        },
+        event.at,
+    );
+    if outcome == DisarmOutcome::Cancel {
+        // Closed: whether another is open is read again when next needed.
+        batch.open.remove(&site_id);
+        sqlx::query(
+                "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = 'cancelled', closed_by = $2 WHERE id = $3",
+            )
+            .bind(event.at.0)
+            .bind(&by)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        log(
+            tx,
+            id,
+            event.at,
+            "system",
+            "closed",
+            None,
+            None,
+            &format!("cancelled by {by} within the hold window"),
+        )
+        .await?;
+        if let Some(message) = message {
+            enqueue(tx, &message, now).await?;
+            log(
+                tx,
+                id,
+                event.at,
+                "system",
+                "notified",
+                None,
+                None,
+                &format!("SMS to {}", message.recipient),
+            )
+            .await?;
+        }
+    } else if outcome == DisarmOutcome::StaysWithOperator {
+        log(
+            tx,
+            id,
+            event.at,
+            "system",
+            "note",
+            None,
+            None,
+            &format!(
+                "disarmed by {by} within the hold window; the incident is taken, so it stays open"
+            ),
+        )
+        .await?;
+    } else if outcome == DisarmOutcome::StaysLifeSafety {
+        log(
+            tx,
+            id,
+            event.at,
+            "system",
+            "note",
+            None,
+            None,
+            &format!(
+                "disarmed by {by}; a fire, hold-up or medical alarm is never cancelled by a disarm"
+            ),
+        )
+        .await?;
+    }
+    Ok(Some(id))
+}
+
+/// A transmitter fell silent: a technical incident, raised once whichever engine notices.
+async fn link_lost(
+    tx: &mut AnyConnection,
+    batch: &mut EngineBatch,
+    (transmitter_id, site_id, event, title): (i64, i64, EventNote, String),
+) -> Result<Option<i64>> {
+    // Raised once: a transmitter already declared silent is not declared again,
+    // whichever engine (or node) notices it.
+    let missing: Option<i64> =
+        sqlx::query_scalar("SELECT missing FROM link_state WHERE transmitter_id = $1")
+            .bind(transmitter_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+    if missing.unwrap_or(0) != 0 {
+        return Ok(None);
+    }
+    let opening = Opening {
+        site_id,
+        event: &event,
+        title: &title,
+        hold_until: None,
+        runaway_zone: None,
+        supervision_of: Some(transmitter_id),
+    };
+    let id = new_incident(tx, batch, opening).await?;
+    sqlx::query(
+            "INSERT INTO link_state (transmitter_id, last_heard_us, missing, incident_id) VALUES ($1, 0, 1, $2)
+             ON CONFLICT (transmitter_id) DO UPDATE SET missing = 1, incident_id = excluded.incident_id",
+        )
+        .bind(transmitter_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+    Ok(Some(id))
+}
+
+/// An alarm joins the site's open incident: it may end the hold (a category the hold does
+/// not cover), raise the incident's priority, and mark a runaway zone.
+async fn joined(
+    tx: &mut AnyConnection,
+    batch: &mut EngineBatch,
+    open: OpenIncident,
+    (site_id, event, title): (i64, EventNote, String),
+    (keeps_hold, runaway_zone): (bool, Option<u32>),
+) -> Result<Option<i64>> {
+    let (id, priority) = (open.id, open.priority);
+    batch.add_event(tx, id, &event).await?;
+    let mut after = open.clone();
+    if open.hold_until.is_some() && !keeps_hold {
+        after.hold_until = None;
+        sqlx::query("UPDATE incidents SET hold_until_us = NULL WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        log(tx, id, event.at, "system", "hold_ended", None, None, &title).await?;
+    }
+    if i64::from(event.category.priority()) > priority {
+        after.priority = i64::from(event.category.priority());
+        after.category = event.category.as_str().to_owned();
+        sqlx::query("UPDATE incidents SET category = $1, priority = $2, title = $3 WHERE id = $4")
+            .bind(event.category.as_str())
+            .bind(i64::from(event.category.priority()))
+            .bind(&title)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        log(tx, id, event.at, "system", "escalated", None, None, &title).await?;
+    }
+    if let Some(zone) = runaway_zone
+        && open.runaway_zone.is_none()
+    {
+        after.runaway_zone = Some(i64::from(zone));
+        sqlx::query("UPDATE incidents SET runaway_zone = $1 WHERE id = $2")
+            .bind(i64::from(zone))
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        log(
+            tx,
+            id,
+            event.at,
+            "system",
+            "runaway",
+            None,
+            None,
+            &format!("zone {zone}"),
+        )
+        .await?;
+    }
+    batch.open.insert(site_id, Some(after));
+    Ok(Some(id))
+}
+
+/// A silent transmitter is heard again: its technical incident notes the return.
+async fn link_restored(
+    tx: &mut AnyConnection,
+    batch: &mut EngineBatch,
+    transmitter_id: i64,
+    event: EventNote,
+) -> Result<Option<i64>> {
+    let incident: Option<Option<i64>> = sqlx::query_scalar(
+            "UPDATE link_state SET missing = 0 WHERE transmitter_id = $1 AND missing = 1 RETURNING incident_id",
+        )
+        .bind(transmitter_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+    let Some(Some(id)) = incident else {
+        return Ok(None);
+    };
+    batch.add_event(tx, id, &event).await?;
+    log(
+        tx,
+        id,
+        event.at,
+        "system",
+        "restored",
+        None,
+        None,
+        &event.text,
+    )
+    .await?;
+    Ok(Some(id))
 }

@@ -258,102 +258,7 @@ pub async fn act(
             log(&mut tx, id, now, &by.name, "taken", None, None, "").await?;
         }
         (Decision::Record | Decision::Close, other) => {
-            match other {
-                IncidentAction::Step {
-                    step,
-                    outcome,
-                    detail,
-                } => {
-                    log(
-                        &mut tx,
-                        id,
-                        now,
-                        &by.name,
-                        "step",
-                        Some(step),
-                        Some(outcome),
-                        &detail,
-                    )
-                    .await?;
-                }
-                IncidentAction::Note(text) => {
-                    log(&mut tx, id, now, &by.name, "note", None, None, &text).await?;
-                }
-                IncidentAction::PasswordCheck { contact, right } => {
-                    let outcome = if right {
-                        StepOutcome::Verified
-                    } else {
-                        StepOutcome::WrongPassword
-                    };
-                    log(
-                        &mut tx,
-                        id,
-                        now,
-                        &by.name,
-                        "password_check",
-                        None,
-                        Some(outcome),
-                        &contact,
-                    )
-                    .await?;
-                }
-                IncidentAction::Dispatch { guard_company_id } => {
-                    let company: Option<(String, String)> =
-                        sqlx::query_as("SELECT name, areas FROM guard_companies WHERE id = $1")
-                            .bind(guard_company_id)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(db)?;
-                    let (company, areas) = company.ok_or(StoreError::NotFound)?;
-                    let areas: Vec<String> = serde_json::from_str(&areas).map_err(unavailable)?;
-                    let guard_area: String = sqlx::query_scalar(
-                        "SELECT s.guard_area FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1",
-                    )
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    // Only a company covering the site's area is sent, whoever asks: the
-                    // page's list is a convenience, this is the rule.
-                    if !vakt_core::centre::covers_area(&areas, &guard_area) {
-                        return Err(StoreError::Conflict(format!(
-                            "{company} does not cover the site's guard area"
-                        )));
-                    }
-                    let dispatch: i64 = sqlx::query_scalar(
-                        "INSERT INTO dispatches (incident_id, guard_company_id, state, requested_at_us, requested_by)
-                         VALUES ($1, $2, 'requested', $3, $4) RETURNING id",
-                    )
-                    .bind(id)
-                    .bind(guard_company_id)
-                    .bind(now.0)
-                    .bind(&by.name)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    log(&mut tx, id, now, &by.name, "dispatch", None, None, &company).await?;
-                    result = Some(dispatch);
-                }
-                IncidentAction::Close { resolution, note } => {
-                    sqlx::query(
-                        "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = $2, closed_by = $3 WHERE id = $4",
-                    )
-                    .bind(now.0)
-                    .bind(resolution.as_str())
-                    .bind(&by.name)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    let detail = if note.is_empty() {
-                        resolution.as_str().to_owned()
-                    } else {
-                        format!("{}: {note}", resolution.as_str())
-                    };
-                    log(&mut tx, id, now, &by.name, "closed", None, None, &detail).await?;
-                }
-                IncidentAction::Take | IncidentAction::Reassign { .. } => {}
-            }
+            result = record(&mut tx, id, other, &by, now).await?;
         }
     }
     crate::announce(&mut tx, &[id]).await?;
@@ -524,4 +429,115 @@ impl Incidents for SqlStore {
     async fn incident_times(&self, since: UnixMicros) -> Result<Vec<IncidentTimes>> {
         incident_times(&self.readers, since).await
     }
+}
+
+/// Writes what the rules allowed: a step, a note, a password check, a dispatch (only to a
+/// company covering the site's guard area) or the close. Returns the dispatch's id.
+async fn record(
+    tx: &mut AnyConnection,
+    id: i64,
+    action: IncidentAction,
+    by: &Actor,
+    now: UnixMicros,
+) -> Result<Option<i64>> {
+    match action {
+        IncidentAction::Step {
+            step,
+            outcome,
+            detail,
+        } => {
+            log(
+                &mut *tx,
+                id,
+                now,
+                &by.name,
+                "step",
+                Some(step),
+                Some(outcome),
+                &detail,
+            )
+            .await?;
+        }
+        IncidentAction::Note(text) => {
+            log(&mut *tx, id, now, &by.name, "note", None, None, &text).await?;
+        }
+        IncidentAction::PasswordCheck { contact, right } => {
+            let outcome = if right {
+                StepOutcome::Verified
+            } else {
+                StepOutcome::WrongPassword
+            };
+            log(
+                &mut *tx,
+                id,
+                now,
+                &by.name,
+                "password_check",
+                None,
+                Some(outcome),
+                &contact,
+            )
+            .await?;
+        }
+        IncidentAction::Dispatch { guard_company_id } => {
+            let company: Option<(String, String)> =
+                sqlx::query_as("SELECT name, areas FROM guard_companies WHERE id = $1")
+                    .bind(guard_company_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            let (company, areas) = company.ok_or(StoreError::NotFound)?;
+            let areas: Vec<String> = serde_json::from_str(&areas).map_err(unavailable)?;
+            let guard_area: String = sqlx::query_scalar(
+                    "SELECT s.guard_area FROM incidents i JOIN sites s ON s.id = i.site_id WHERE i.id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            // Only a company covering the site's area is sent, whoever asks: the
+            // page's list is a convenience, this is the rule.
+            if !vakt_core::centre::covers_area(&areas, &guard_area) {
+                return Err(StoreError::Conflict(format!(
+                    "{company} does not cover the site's guard area"
+                )));
+            }
+            let dispatch: i64 = sqlx::query_scalar(
+                    "INSERT INTO dispatches (incident_id, guard_company_id, state, requested_at_us, requested_by)
+                     VALUES ($1, $2, 'requested', $3, $4) RETURNING id",
+                )
+                .bind(id)
+                .bind(guard_company_id)
+                .bind(now.0)
+                .bind(&by.name)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db)?;
+            log(
+                &mut *tx, id, now, &by.name, "dispatch", None, None, &company,
+            )
+            .await?;
+            return Ok(Some(dispatch));
+        }
+        IncidentAction::Close { resolution, note } => {
+            sqlx::query(
+                    "UPDATE incidents SET state = 'closed', closed_at_us = $1, resolution = $2, closed_by = $3 WHERE id = $4",
+                )
+                .bind(now.0)
+                .bind(resolution.as_str())
+                .bind(&by.name)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+            let detail = if note.is_empty() {
+                resolution.as_str().to_owned()
+            } else {
+                format!("{}: {note}", resolution.as_str())
+            };
+            log(&mut *tx, id, now, &by.name, "closed", None, None, &detail).await?;
+        }
+        IncidentAction::Take | IncidentAction::Reassign { .. } => {}
+    }
+    Ok(None)
 }

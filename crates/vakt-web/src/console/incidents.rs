@@ -79,21 +79,10 @@ pub(super) fn step_outcomes(action: StepAction) -> Vec<StepOutcome> {
     }
 }
 
-pub(super) async fn incident_view<S: Store>(
-    st: &WebState<S>,
-    me: &Me,
-    id: i64,
-    flash: String,
-) -> Page {
-    let incident = st.store.incident(id).await.map_err(store_err(me))?;
-    let site = st
-        .store
-        .site(incident.item.site_id)
-        .await
-        .map_err(store_err(me))?;
-    let lang = me.lang;
-    let instruction = site.instruction(incident.item.category);
-    let steps = instruction
+/// The instruction for the incident's category as a checklist, each step with what the log
+/// says came of it.
+fn step_lines(incident: &IncidentDetail, site: &SiteDetail, lang: Lang) -> Vec<StepLine> {
+    site.instruction(incident.item.category)
         .steps
         .iter()
         .enumerate()
@@ -125,8 +114,16 @@ pub(super) async fn incident_view<S: Store>(
                     .collect(),
             }
         })
-        .collect();
-    let events = incident
+        .collect()
+}
+
+/// The incident's timeline in words: zone and user named, a lost or restored link said so.
+fn event_lines(
+    incident: &IncidentDetail,
+    site: &SiteDetail,
+    lang: Lang,
+) -> Vec<(String, String, String, String)> {
+    incident
         .events
         .iter()
         .map(|e| {
@@ -169,7 +166,24 @@ pub(super) async fn incident_view<S: Store>(
                 what,
             )
         })
-        .collect();
+        .collect()
+}
+
+pub(super) async fn incident_view<S: Store>(
+    st: &WebState<S>,
+    me: &Me,
+    id: i64,
+    flash: String,
+) -> Page {
+    let incident = st.store.incident(id).await.map_err(store_err(me))?;
+    let site = st
+        .store
+        .site(incident.item.site_id)
+        .await
+        .map_err(store_err(me))?;
+    let lang = me.lang;
+    let steps = step_lines(&incident, &site, lang);
+    let events = event_lines(&incident, &site, lang);
     let companies = st
         .store
         .guard_companies()
