@@ -56,13 +56,11 @@ pub fn table(signals: &[StoredSignal]) -> String {
     let _ = writeln!(
         out,
         "{:>7}  {:<24} {:<4} {:<22} {:<10} {:<8} {:<5} {:<19} {:<4}  events",
-        "id", "received (UTC)", "via", "peer", "account", "token", "seq", "verdict", "ans"
+        "id", "received (Stockholm)", "via", "peer", "account", "token", "seq", "verdict", "ans"
     );
     for signal in signals.iter().rev() {
         let record = &signal.record;
-        let received = jiff::Timestamp::from_microsecond(record.received_at.0)
-            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S%.3f").to_string())
-            .unwrap_or_default();
+        let received = vakt_core::calendar::format(record.received_at, "%Y-%m-%d %H:%M:%S%.3f");
         let token = match (&record.token, record.encrypted) {
             (Some(token), true) => format!("*{token}"),
             (Some(token), false) => token.clone(),

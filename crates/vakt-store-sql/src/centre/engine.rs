@@ -219,7 +219,10 @@ async fn new_incident(
         );
     }
     let detail = match hold_until {
-        Some(until) => format!("{title}; held for an authorised disarm until {}", until.0),
+        Some(until) => format!(
+            "{title}; held for an authorised disarm until {}",
+            vakt_core::calendar::format(until, "%H:%M:%S")
+        ),
         None => title.to_owned(),
     };
     log(tx, id, event.at, "system", "opened", None, None, &detail).await?;

@@ -211,6 +211,15 @@ async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
         page.body
     );
     assert!(page.body.contains("Rörelsedetektor"));
+    // The log says when the hold ends in Stockholm time, not as a count of microseconds.
+    let hold_until = item["hold_until"].as_i64().unwrap();
+    let held = vakt_core::calendar::format(vakt_core::UnixMicros(hold_until), "%H:%M:%S");
+    assert!(
+        page.body.contains(&format!("until {held}")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(&hold_until.to_string()));
     assert_eq!(
         operator
             .post(
