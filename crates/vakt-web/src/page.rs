@@ -180,7 +180,7 @@ pub(crate) fn render_status(status: StatusCode, template: &impl Template) -> Res
 }
 
 #[derive(Template)]
-#[template(path = "message.html")]
+#[template(path = "shared/message.html")]
 pub(crate) struct MessagePage {
     pub(crate) c: Chrome,
     pub(crate) text: String,

@@ -18,7 +18,7 @@ use crate::page::{
 };
 
 #[derive(Template)]
-#[template(path = "staff.html")]
+#[template(path = "admin/staff.html")]
 pub(super) struct StaffPage {
     c: Chrome,
     staff: Vec<vakt_store::Staff>,
@@ -76,7 +76,7 @@ pub(super) async fn create_staff<S: Store>(
 }
 
 #[derive(Template)]
-#[template(path = "companies.html")]
+#[template(path = "admin/companies.html")]
 pub(super) struct CompaniesPage {
     c: Chrome,
     companies: Vec<vakt_store::GuardCompany>,
@@ -133,7 +133,7 @@ pub(super) async fn create_company<S: Store>(
 }
 
 #[derive(Template)]
-#[template(path = "audit.html")]
+#[template(path = "admin/audit.html")]
 pub(super) struct AuditPage {
     c: Chrome,
     entries: Vec<vakt_store::AuditEntry>,

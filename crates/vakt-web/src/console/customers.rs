@@ -19,7 +19,7 @@ use crate::page::{
 };
 
 #[derive(Template)]
-#[template(path = "customers.html")]
+#[template(path = "customers/customers.html")]
 pub(super) struct CustomersPage {
     c: Chrome,
     customers: Vec<vakt_store::Customer>,
@@ -42,7 +42,7 @@ pub(super) async fn customers_page<S: Store>(State(st): Shared<S>, Allowed(me): 
 }
 
 #[derive(Template)]
-#[template(path = "customer.html")]
+#[template(path = "customers/customer.html")]
 pub(super) struct CustomerPage {
     c: Chrome,
     id: i64,

@@ -105,7 +105,7 @@ pub struct Bar {
 }
 
 #[derive(Template)]
-#[template(path = "dashboard.html")]
+#[template(path = "dashboard/dashboard.html")]
 struct DashboardPage {
     c: Chrome,
     open: usize,

@@ -17,7 +17,7 @@ use crate::page::{
 };
 
 #[derive(Template)]
-#[template(path = "guard.html")]
+#[template(path = "guard/guard.html")]
 pub(super) struct GuardPage {
     c: Chrome,
     dispatches: Vec<vakt_store::Dispatch>,

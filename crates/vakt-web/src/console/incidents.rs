@@ -27,7 +27,7 @@ pub(crate) struct StepLine {
 }
 
 #[derive(Template)]
-#[template(path = "incident.html")]
+#[template(path = "incidents/incident.html")]
 pub(super) struct IncidentPage {
     c: Chrome,
     incident: IncidentDetail,

@@ -30,7 +30,7 @@ pub(crate) struct Row {
 }
 
 #[derive(Template)]
-#[template(path = "queue.html")]
+#[template(path = "queue/queue.html")]
 pub(super) struct QueuePage {
     c: Chrome,
     rows: Vec<Row>,
@@ -38,7 +38,7 @@ pub(super) struct QueuePage {
 }
 
 #[derive(Template)]
-#[template(path = "queue_rows.html")]
+#[template(path = "queue/queue_rows.html")]
 pub(super) struct QueueRows {
     c: Chrome,
     rows: Vec<Row>,

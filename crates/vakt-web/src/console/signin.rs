@@ -18,7 +18,7 @@ use crate::page::{
 };
 
 #[derive(Template)]
-#[template(path = "login.html")]
+#[template(path = "signin/login.html")]
 pub(super) struct LoginPage {
     c: Chrome,
     error: String,

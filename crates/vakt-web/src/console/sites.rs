@@ -25,7 +25,7 @@ use crate::page::{
 };
 
 #[derive(Template)]
-#[template(path = "sites.html")]
+#[template(path = "sites/sites.html")]
 pub(super) struct SitesPage {
     c: Chrome,
     sites: Vec<vakt_store::SiteSummary>,
@@ -33,7 +33,7 @@ pub(super) struct SitesPage {
 }
 
 #[derive(Template)]
-#[template(path = "panels.html")]
+#[template(path = "sites/panels.html")]
 pub(super) struct PanelsPage {
     c: Chrome,
     panels: Vec<PanelRow>,
@@ -105,7 +105,7 @@ pub(super) async fn sites_page<S: Store>(State(st): Shared<S>, Allowed(me): Allo
 }
 
 #[derive(Template)]
-#[template(path = "site_new.html")]
+#[template(path = "sites/site_new.html")]
 pub(super) struct NewSitePage {
     c: Chrome,
     customers: Vec<(i64, String)>,
@@ -187,7 +187,7 @@ pub(super) async fn create_site<S: Store>(
 type InstructionRow = (String, String, Vec<(String, String)>, String);
 
 #[derive(Template)]
-#[template(path = "site.html")]
+#[template(path = "sites/site.html")]
 pub(super) struct SitePage {
     c: Chrome,
     site: SiteDetail,
