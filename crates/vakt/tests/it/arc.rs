@@ -269,6 +269,17 @@ async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
         .await;
     assert_eq!(sent.status, 303);
 
+    the_guard_reports_and_the_operator_closes(&app, &seeded, &operator, id).await;
+    app.app.shutdown().await;
+}
+
+/// The guard company takes the dispatch through to its report; the operator closes, and the log holds every step in order.
+async fn the_guard_reports_and_the_operator_closes(
+    app: &TestApp,
+    seeded: &Seeded,
+    operator: &Console,
+    id: i64,
+) {
     let guard = Console::sign_in(app.http, "guard", PASSWORD).await;
     let mine = guard.get("/guard").await;
     assert!(mine.body.contains("Villa Berg"), "{}", mine.body);
@@ -293,9 +304,9 @@ async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
         )
         .await;
     assert_eq!(closed.status, 303);
-    assert!(queue(&app).await.is_empty());
+    assert!(queue(app).await.is_empty());
 
-    let detail = incident(&app, id).await;
+    let detail = incident(app, id).await;
     let actions: Vec<String> = detail["log"]
         .as_array()
         .unwrap()
@@ -324,7 +335,6 @@ async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
             && report["on_site_at"].is_i64()
             && report["reported_at"].is_i64()
     );
-    app.app.shutdown().await;
 }
 
 /// An HTTP server that records the bodies POSTed to it.
@@ -738,6 +748,17 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
         }
     }
     assert!(!Role::Technician.may(Permission::ViewCustomers));
+    dispatches_and_forms_hold_for_every_role(&app, &seeded, &consoles, &incident_id).await;
+    app.app.shutdown().await;
+}
+
+/// A guard company's user never sees another company's dispatch, a company outside the site's area is never sent, and no form is taken without its session's token.
+async fn dispatches_and_forms_hold_for_every_role(
+    app: &TestApp,
+    seeded: &Seeded,
+    consoles: &[(Option<Role>, Console)],
+    incident_id: &str,
+) {
     // A guard company's user never sees another company's dispatch.
     let operator = &consoles
         .iter()
@@ -818,7 +839,7 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
                 (_, role) => role.is_some(),
             })
             .unwrap();
-        let path = route.path.replace("{id}", &incident_id);
+        let path = route.path.replace("{id}", incident_id);
         let other_token = &operator.csrf;
         for token in [None, Some("0000"), Some(other_token.as_str())] {
             if token == Some(console.csrf.as_str()) {
@@ -842,7 +863,6 @@ async fn every_route_answers_every_role_as_the_route_table_says() {
         audited,
         "a forged post changed something"
     );
-    app.app.shutdown().await;
 }
 
 #[tokio::test]
@@ -931,6 +951,12 @@ async fn bad_input_is_refused_in_the_readers_language_and_changes_nothing() {
     .await
     .unwrap();
     assert_eq!(status, 400);
+    edits_are_checked_and_audited(&app, &seeded, &mut service).await;
+    app.app.shutdown().await;
+}
+
+/// Editing a customer: a bad phone changes nothing, a good edit is audited with before and after, and no password reaches the audit log.
+async fn edits_are_checked_and_audited(app: &TestApp, seeded: &Seeded, service: &mut Console) {
     // Editing a customer: a bad phone changes nothing; a good edit is audited before/after.
     let customer = app.app.store.customers().await.unwrap()[0].id;
     let path = format!("/customers/{customer}");
@@ -986,7 +1012,6 @@ async fn bad_input_is_refused_in_the_readers_language_and_changes_nothing() {
         !audit[0].after.as_deref().unwrap().contains("Lingon"),
         "no password in the audit log"
     );
-    app.app.shutdown().await;
 }
 
 #[tokio::test]
@@ -1041,6 +1066,18 @@ async fn keys_keep_a_custody_log_and_the_revoking_code_is_checked_not_shown() {
             &[("company", &seeded.company.to_string())],
         )
         .await;
+    keys_go_out_and_back_by_the_log(&app, &seeded, &operator, id, &site).await;
+    app.app.shutdown().await;
+}
+
+/// A key goes to the guard with the dispatch and back, never twice, is sent for destruction, and its custody log and the site page say so; no code is ever shown.
+async fn keys_go_out_and_back_by_the_log(
+    app: &TestApp,
+    seeded: &Seeded,
+    operator: &Console,
+    id: i64,
+    site: &str,
+) {
     let dispatch = app.app.store.dispatches_for(seeded.company).await.unwrap()[0]
         .id
         .to_string();
@@ -1108,19 +1145,18 @@ async fn keys_keep_a_custody_log_and_the_revoking_code_is_checked_not_shown() {
             "sent_for_destruction"
         ]
     );
-    let page = operator.get(&site).await;
+    let page = operator.get(site).await;
     assert!(
         page.body.contains("Skickad för destruktion")
             && page.body.contains("Utlämnad till väktare"),
         "{}",
         page.body
     );
-    let incident_log = incident(&app, id).await["log"].to_string();
+    let incident_log = incident(app, id).await["log"].to_string();
     assert!(
         incident_log.contains("N-1042 handed_to_guard Vera Väktare"),
         "{incident_log}"
     );
-    app.app.shutdown().await;
 }
 
 /// A graceful stop (an upgrade, say) does not wait for the engine to clear a backlog: it

@@ -166,43 +166,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
         ));
     }
 
-    // The registry and an operator, written as an administrator would, before the nodes run.
-    let settings = vakt::settings::Settings::load(Some(&configs[0]), &Default::default()).unwrap();
-    let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
-        .await
-        .unwrap();
-    let inputs = (1..=TRANSMITTERS)
-        .map(|n| vakt_service::TransmitterInput {
-            supervision_interval_s: Some(2),
-            ..vakt_testkit::transmitter(&account(n), None)
-        })
-        .map(|input| input.validate().unwrap())
-        .collect();
-    store.import_transmitters(inputs).await.unwrap();
-    let hasher = vakt::hasher(&settings).unwrap();
-    store
-        .create_staff(
-            vakt_store::NewStaff {
-                login: "op".into(),
-                name: "Olle Operatör".into(),
-                role: vakt_core::centre::Role::Operator,
-                guard_company_id: None,
-                language: "sv".into(),
-                password_hash: hasher
-                    .hash("ett långt lösenord", &vakt_core::OsEntropy)
-                    .unwrap(),
-            },
-            &vakt_store::Actor::system(),
-        )
-        .await
-        .unwrap();
-    let ids: BTreeMap<String, i64> = store
-        .transmitters()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| (t.spec.account.clone(), t.id))
-        .collect();
+    let (store, ids) = register_before_the_nodes(&configs[0]).await;
 
     let mut nodes = Vec::new();
     for (config, &(dc09, http)) in configs.iter().zip(&addresses) {
@@ -226,64 +190,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
         assert!(heartbeat(nodes[0].dc09, n, sequence).await);
     }
 
-    // A console on node B sees an alarm sent to node A.
-    let console = Console::sign_in(nodes[1].http, "op", "ett långt lösenord").await;
-    let (events, mut rows) = tokio::sync::mpsc::channel(64);
-    let watcher = tokio::spawn({
-        let console = console.clone();
-        async move { live_queue(&console, events).await }
-    });
-    let first = tokio::time::timeout(Duration::from_secs(10), rows.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!first.contains("Site 7001"), "the queue starts empty");
-    let mut alarm = Panel::new(&account(1));
-    let frame = alarm.frame(TokenName::SiaDcs, 42, &format!("#{}|Nri1/BA5", account(1)));
-    let sent = Instant::now();
-    let answer = tcp_exchange(nodes[0].dc09, &frame).await.unwrap();
-    assert!(answer.windows(5).any(|w| w == b"\"ACK\""));
-    let seen = tokio::time::timeout(Duration::from_secs(10), async {
-        loop {
-            let html = rows.recv().await.unwrap();
-            if html.contains("Site 7001") {
-                return sent.elapsed();
-            }
-        }
-    })
-    .await
-    .expect("the alarm reaches the console on the other node");
-    println!("alarm sent to node A appeared on node B's console after {seen:?}");
-
-    // The same frame over the backup path (node B) is acknowledged and is the same event.
-    let again = tcp_exchange(nodes[1].dc09, &frame).await.unwrap();
-    assert!(again.windows(5).any(|w| w == b"\"ACK\""));
-    let journal = store
-        .signals(&SignalFilter {
-            account: Some(account(1)),
-            limit: 100,
-            ..SignalFilter::default()
-        })
-        .await
-        .unwrap();
-    let copies: Vec<_> = journal
-        .iter()
-        .filter(|s| s.record.sequence.as_deref() == Some("0042"))
-        .collect();
-    assert_eq!(copies.len(), 2, "both copies are journalled");
-    assert_eq!(
-        copies.iter().filter(|s| s.duplicate_of.is_none()).count(),
-        1,
-        "one of them as the message, the other as its repeat"
-    );
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let queue = store.queue().await.unwrap();
-    let burglary: Vec<_> = queue
-        .iter()
-        .filter(|i| i.site_name == "Site 7001")
-        .collect();
-    assert_eq!(burglary.len(), 1);
-    assert_eq!(burglary[0].events, 1, "one event, not two");
+    let watcher = one_alarm_through_every_node(&nodes, &store).await;
 
     // A panel keeps sending to node C while C is killed.
     let acked = Arc::new(Mutex::new(BTreeSet::new()));
@@ -352,6 +259,68 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
         killed_at.elapsed()
     );
 
+    nothing_lost_and_each_silence_raised_once(&store, &ids, &acked, (beating, beats)).await;
+
+    watcher.abort();
+    for mut node in nodes {
+        node.child.start_kill().unwrap();
+        node.child.wait().await.unwrap();
+    }
+    store.close().await;
+}
+
+/// The registry and an operator, written as an administrator would, before the nodes run;
+/// returns the store and each account's transmitter id.
+async fn register_before_the_nodes(
+    config: &std::path::Path,
+) -> (vakt_store_sql::SqlStore, BTreeMap<String, i64>) {
+    let settings = vakt::settings::Settings::load(Some(config), &Default::default()).unwrap();
+    let (store, _) = vakt::open_store(&settings, Arc::new(vakt_core::SystemClock))
+        .await
+        .unwrap();
+    let inputs = (1..=TRANSMITTERS)
+        .map(|n| vakt_service::TransmitterInput {
+            supervision_interval_s: Some(2),
+            ..vakt_testkit::transmitter(&account(n), None)
+        })
+        .map(|input| input.validate().unwrap())
+        .collect();
+    store.import_transmitters(inputs).await.unwrap();
+    let hasher = vakt::hasher(&settings).unwrap();
+    store
+        .create_staff(
+            vakt_store::NewStaff {
+                login: "op".into(),
+                name: "Olle Operatör".into(),
+                role: vakt_core::centre::Role::Operator,
+                guard_company_id: None,
+                language: "sv".into(),
+                password_hash: hasher
+                    .hash("ett långt lösenord", &vakt_core::OsEntropy)
+                    .unwrap(),
+            },
+            &vakt_store::Actor::system(),
+        )
+        .await
+        .unwrap();
+    let ids: BTreeMap<String, i64> = store
+        .transmitters()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.spec.account.clone(), t.id))
+        .collect();
+    (store, ids)
+}
+
+/// Every signal node C acknowledged before it was killed is in the journal, and each silent
+/// transmitter is raised once by whichever node took over its shard.
+async fn nothing_lost_and_each_silence_raised_once(
+    store: &vakt_store_sql::SqlStore,
+    ids: &BTreeMap<String, i64>,
+    acked: &Mutex<BTreeSet<u32>>,
+    (beating, beats): (Arc<AtomicBool>, tokio::task::JoinHandle<()>),
+) {
     // Every acknowledged signal is in the journal.
     let acked = acked.lock().await.clone();
     assert!(!acked.is_empty(), "the panel got signals through node C");
@@ -383,7 +352,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
         .collect();
     let deadline = Instant::now() + Duration::from_secs(30);
     let raised = loop {
-        let raised = supervision_incidents(&store).await;
+        let raised = supervision_incidents(store).await;
         let covered: BTreeSet<i64> = raised.keys().copied().collect();
         if covered == silent || Instant::now() > deadline {
             break raised;
@@ -392,7 +361,7 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
     };
     // A little longer, so a second raise would show.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let settled = supervision_incidents(&store).await;
+    let settled = supervision_incidents(store).await;
     beating.store(false, Ordering::Relaxed);
     beats.await.unwrap();
     assert_eq!(
@@ -402,13 +371,73 @@ async fn nodes_share_the_queue_and_survive_a_killed_node() {
     );
     assert_eq!(settled, raised, "and each of them once");
     assert!(settled.values().all(|&count| count == 1), "{settled:?}");
+}
 
-    watcher.abort();
-    for mut node in nodes {
-        node.child.start_kill().unwrap();
-        node.child.wait().await.unwrap();
-    }
-    store.close().await;
+/// A console on node B sees an alarm sent to node A; the same frame over node B is journalled
+/// as its repeat and makes no second event. Returns the console's live queue, still open.
+async fn one_alarm_through_every_node(
+    nodes: &[Node],
+    store: &vakt_store_sql::SqlStore,
+) -> tokio::task::JoinHandle<()> {
+    // A console on node B sees an alarm sent to node A.
+    let console = Console::sign_in(nodes[1].http, "op", "ett långt lösenord").await;
+    let (events, mut rows) = tokio::sync::mpsc::channel(64);
+    let watcher = tokio::spawn({
+        let console = console.clone();
+        async move { live_queue(&console, events).await }
+    });
+    let first = tokio::time::timeout(Duration::from_secs(10), rows.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!first.contains("Site 7001"), "the queue starts empty");
+    let mut alarm = Panel::new(&account(1));
+    let frame = alarm.frame(TokenName::SiaDcs, 42, &format!("#{}|Nri1/BA5", account(1)));
+    let sent = Instant::now();
+    let answer = tcp_exchange(nodes[0].dc09, &frame).await.unwrap();
+    assert!(answer.windows(5).any(|w| w == b"\"ACK\""));
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let html = rows.recv().await.unwrap();
+            if html.contains("Site 7001") {
+                return sent.elapsed();
+            }
+        }
+    })
+    .await
+    .expect("the alarm reaches the console on the other node");
+    println!("alarm sent to node A appeared on node B's console after {seen:?}");
+
+    // The same frame over the backup path (node B) is acknowledged and is the same event.
+    let again = tcp_exchange(nodes[1].dc09, &frame).await.unwrap();
+    assert!(again.windows(5).any(|w| w == b"\"ACK\""));
+    let journal = store
+        .signals(&SignalFilter {
+            account: Some(account(1)),
+            limit: 100,
+            ..SignalFilter::default()
+        })
+        .await
+        .unwrap();
+    let copies: Vec<_> = journal
+        .iter()
+        .filter(|s| s.record.sequence.as_deref() == Some("0042"))
+        .collect();
+    assert_eq!(copies.len(), 2, "both copies are journalled");
+    assert_eq!(
+        copies.iter().filter(|s| s.duplicate_of.is_none()).count(),
+        1,
+        "one of them as the message, the other as its repeat"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let queue = store.queue().await.unwrap();
+    let burglary: Vec<_> = queue
+        .iter()
+        .filter(|i| i.site_name == "Site 7001")
+        .collect();
+    assert_eq!(burglary.len(), 1);
+    assert_eq!(burglary[0].events, 1, "one event, not two");
+    watcher
 }
 
 /// Supervision incidents (open or closed) per silent transmitter.

@@ -206,6 +206,11 @@ async fn panels_fail_over_come_back_and_fix_their_clock() {
     }
     cancel.cancel();
 
+    journal_holds_each_report_once(&app).await;
+}
+
+/// Every report is in the journal once as accepted, in order, with the user who did it; the late panel's first tries outside the window; the encrypted panels' rows encrypted.
+async fn journal_holds_each_report_once(app: &vakt_testkit::TestApp) {
     // Every report is in the journal once as accepted, in order, with the user who did it.
     let signals = app
         .app
@@ -393,6 +398,15 @@ async fn the_panel_link_shows_state_and_carries_commands_as_unknown_user() {
     .await;
     assert_eq!(status, 404);
 
+    the_app_is_an_unknown_user_to_the_panel(&app, &panel, &cancel).await;
+}
+
+/// The panel logged the app's operations as an unknown user and the centre journalled them; once the panel is gone, so is its link.
+async fn the_app_is_an_unknown_user_to_the_panel(
+    app: &vakt_testkit::TestApp,
+    panel: &PanelHandle,
+    cancel: &CancellationToken,
+) {
     // The panel logged the app's operations as an unknown user, and the centre got them.
     let view = panel.view.borrow().clone();
     let by: Vec<String> = view
@@ -425,7 +439,7 @@ async fn the_panel_link_shows_state_and_carries_commands_as_unknown_user() {
 
     cancel.cancel();
     eventually("the panel is gone from the list", async || {
-        let (_, body) = api(&app, "GET", "/api/v1/panels", None).await;
+        let (_, body) = api(app, "GET", "/api/v1/panels", None).await;
         body.as_array().is_some_and(Vec::is_empty)
     })
     .await;

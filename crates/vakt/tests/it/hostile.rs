@@ -270,6 +270,57 @@ async fn run_case(case: &Case, app: &TestApp, keys: &Keys, sequence: &mut u16) -
     wrong
 }
 
+/// A panel on a slow line, one byte at a time within the frame time, is answered; a sender
+/// slower than the frame time is cut off, unanswered and unjournalled.
+async fn slow_lines_within_and_beyond_the_frame_time(
+    app: &vakt_testkit::TestApp,
+    store: &vakt_store_sql::SqlStore,
+) {
+    // A panel on a slow line: one byte at a time, still within the frame time.
+    let mut slow = TcpStream::connect(app.tcp).await.unwrap();
+    let frame = Panel::new("1234").frame_at(TokenName::SiaDcs, 9_001, "#1234|Nri1/BA7", None);
+    let started = Instant::now();
+    for byte in &frame {
+        slow.write_all(&[*byte]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(15)).await;
+    }
+    let answer = read_answer(&mut slow).await.unwrap();
+    assert_eq!(kind(&answer), "ack");
+    assert!(started.elapsed() < Duration::from_millis(FRAME_TIMEOUT_MS));
+    // A sender slower than the frame time is cut off, unanswered and unjournalled.
+    let mut trickle = TcpStream::connect(app.tcp).await.unwrap();
+    let frame = Panel::new("1234").frame_at(TokenName::SiaDcs, 9_002, "#1234|Nri1/BA8", None);
+    let mut last = newest_id(store).await;
+    let started = Instant::now();
+    let mut cut_off = false;
+    for byte in &frame {
+        if trickle.write_all(&[*byte]).await.is_err()
+            || closed_within(&mut trickle, Duration::from_millis(400)).await
+        {
+            cut_off = true;
+            break;
+        }
+    }
+    assert!(cut_off, "a trickling sender is cut off");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(FRAME_TIMEOUT_MS)
+            && took < Duration::from_millis(FRAME_TIMEOUT_MS * 3),
+        "cut off after {took:?}"
+    );
+    tokio::time::sleep(SILENCE).await;
+    loop {
+        let rows = rows_after(store, last).await;
+        let Some(newest) = rows.last() else { break };
+        last = newest.id;
+        assert!(
+            rows.iter()
+                .all(|r| r.record.account.as_deref() == Some(GOOD_ACCOUNT)),
+            "nothing of the cut-off frame is journalled"
+        );
+    }
+}
+
 /// Journal rows after `after`, leaving out the good panels'.
 async fn rows_after(store: &vakt_store_sql::SqlStore, after: i64) -> Vec<StoredSignal> {
     store
@@ -446,49 +497,7 @@ async fn hostile_input_gets_its_answer_while_good_panels_are_served() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
-    // A panel on a slow line: one byte at a time, still within the frame time.
-    let mut slow = TcpStream::connect(app.tcp).await.unwrap();
-    let frame = Panel::new("1234").frame_at(TokenName::SiaDcs, 9_001, "#1234|Nri1/BA7", None);
-    let started = Instant::now();
-    for byte in &frame {
-        slow.write_all(&[*byte]).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(15)).await;
-    }
-    let answer = read_answer(&mut slow).await.unwrap();
-    assert_eq!(kind(&answer), "ack");
-    assert!(started.elapsed() < Duration::from_millis(FRAME_TIMEOUT_MS));
-    // A sender slower than the frame time is cut off, unanswered and unjournalled.
-    let mut trickle = TcpStream::connect(app.tcp).await.unwrap();
-    let frame = Panel::new("1234").frame_at(TokenName::SiaDcs, 9_002, "#1234|Nri1/BA8", None);
-    let mut last = newest_id(&store).await;
-    let started = Instant::now();
-    let mut cut_off = false;
-    for byte in &frame {
-        if trickle.write_all(&[*byte]).await.is_err()
-            || closed_within(&mut trickle, Duration::from_millis(400)).await
-        {
-            cut_off = true;
-            break;
-        }
-    }
-    assert!(cut_off, "a trickling sender is cut off");
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(FRAME_TIMEOUT_MS)
-            && took < Duration::from_millis(FRAME_TIMEOUT_MS * 3),
-        "cut off after {took:?}"
-    );
-    tokio::time::sleep(SILENCE).await;
-    loop {
-        let rows = rows_after(&store, last).await;
-        let Some(newest) = rows.last() else { break };
-        last = newest.id;
-        assert!(
-            rows.iter()
-                .all(|r| r.record.account.as_deref() == Some(GOOD_ACCOUNT)),
-            "nothing of the cut-off frame is journalled"
-        );
-    }
+    slow_lines_within_and_beyond_the_frame_time(&app, &store).await;
 
     // The idle connections were held all along, and the good panels never went unanswered.
     let mut still_open = 0;

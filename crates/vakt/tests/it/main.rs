@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 // A test reads top to bottom as the one scenario it checks; source code holds to 120 lines.
-#![allow(clippy::too_many_lines)]
 
 mod api;
 mod arc;

@@ -80,64 +80,7 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
     .await;
     let address: SocketAddr = ([127, 0, 0, 1], http_port).into();
 
-    // The registry, over the API: a site with a contact's password, a transmitter with a
-    // key, and a member of staff with a password.
-    let customer = api(address, "POST", "/api/v1/customers", &serde_json::json!({
-        "kind": "private", "name": "Eva Lund", "identity": "811218-9876", "phone": "070-765 43 21"
-    }))
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    let site = api(
-        address,
-        "POST",
-        "/api/v1/sites",
-        &serde_json::json!({
-            "customer_id": customer.to_string(), "name": "Villa Lund", "address": "Ågatan 3, Lund",
-            "guard_area": "Lund"
-        }),
-    )
-    .await["id"]
-        .as_i64()
-        .unwrap();
-    api(address, "PUT", &format!("/api/v1/sites/{site}/contacts"), &serde_json::json!([
-        { "name": "Eva Lund", "phone": "070-765 43 21", "authority": "full", "password": CONTACT_PASSWORD }
-    ]))
-    .await;
-    api(address, "POST", "/api/v1/transmitters", &serde_json::json!([
-        { "account": "4411", "prefix": "0", "key": KEY_HEX, "key_form": "hex", "site_name": "Villa Lund" }
-    ]))
-    .await;
-    let transmitter = api(
-        address,
-        "GET",
-        "/api/v1/transmitters",
-        &serde_json::Value::Null,
-    )
-    .await["transmitters"][0]["id"]
-        .as_i64()
-        .unwrap();
-    api(
-        address,
-        "PUT",
-        &format!("/api/v1/transmitters/{transmitter}/site"),
-        &serde_json::json!({ "site_id": site }),
-    )
-    .await;
-    let role = *Role::ALL
-        .iter()
-        .find(|r| r.may(Permission::HandleAlarms) && r.may(Permission::EditRegistry))
-        .unwrap();
-    api(
-        address,
-        "POST",
-        "/api/v1/staff",
-        &serde_json::json!({
-            "login": "lisa", "name": "Lisa Holm", "role": role.as_str(), "guard_company_id": "",
-            "password": STAFF_PASSWORD
-        }),
-    )
-    .await;
+    let site = register_over_the_api(address).await;
 
     // An encrypted alarm, taken by an operator who checks the contact's password (right and
     // wrong) and sets and checks the revoking code.
@@ -244,6 +187,69 @@ async fn secrets_never_reach_the_log_even_at_trace_level() {
             }
         }
     }
+}
+
+/// The registry, over the API: a site with a contact's password, a transmitter with a
+/// key, and a member of staff with a password.
+/// Returns the site's id.
+async fn register_over_the_api(address: std::net::SocketAddr) -> i64 {
+    let customer = api(address, "POST", "/api/v1/customers", &serde_json::json!({
+        "kind": "private", "name": "Eva Lund", "identity": "811218-9876", "phone": "070-765 43 21"
+    }))
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    let site = api(
+        address,
+        "POST",
+        "/api/v1/sites",
+        &serde_json::json!({
+            "customer_id": customer.to_string(), "name": "Villa Lund", "address": "Ågatan 3, Lund",
+            "guard_area": "Lund"
+        }),
+    )
+    .await["id"]
+        .as_i64()
+        .unwrap();
+    api(address, "PUT", &format!("/api/v1/sites/{site}/contacts"), &serde_json::json!([
+        { "name": "Eva Lund", "phone": "070-765 43 21", "authority": "full", "password": CONTACT_PASSWORD }
+    ]))
+    .await;
+    api(address, "POST", "/api/v1/transmitters", &serde_json::json!([
+        { "account": "4411", "prefix": "0", "key": KEY_HEX, "key_form": "hex", "site_name": "Villa Lund" }
+    ]))
+    .await;
+    let transmitter = api(
+        address,
+        "GET",
+        "/api/v1/transmitters",
+        &serde_json::Value::Null,
+    )
+    .await["transmitters"][0]["id"]
+        .as_i64()
+        .unwrap();
+    api(
+        address,
+        "PUT",
+        &format!("/api/v1/transmitters/{transmitter}/site"),
+        &serde_json::json!({ "site_id": site }),
+    )
+    .await;
+    let role = *Role::ALL
+        .iter()
+        .find(|r| r.may(Permission::HandleAlarms) && r.may(Permission::EditRegistry))
+        .unwrap();
+    api(
+        address,
+        "POST",
+        "/api/v1/staff",
+        &serde_json::json!({
+            "login": "lisa", "name": "Lisa Holm", "role": role.as_str(), "guard_company_id": "",
+            "password": STAFF_PASSWORD
+        }),
+    )
+    .await;
+    site
 }
 
 /// The JSON API against `docs/openapi.yaml` under schemathesis (from PyPI): every operation
