@@ -113,6 +113,16 @@ pub async fn engine_and_incidents(store: &SqlStore) {
         .unwrap();
     assert!(!store.link_states().await.unwrap()[0].missing);
 
+    operators_move_the_incident(store, &w, incident, newer).await;
+}
+
+/// Operators move the incident: one takes and the other is refused by name, steps and notes are recorded, the close is final; a test mode that ran out ends through the engine.
+async fn operators_move_the_incident(
+    store: &SqlStore,
+    w: &World,
+    incident: i64,
+    newer: ShardLease,
+) {
     // Operators: one takes, the other is refused by name.
     let op = staff_actor(w.operator);
     let at = UnixMicros(NOW + 10_000_000);
@@ -165,13 +175,26 @@ pub async fn engine_and_incidents(store: &SqlStore) {
         )
         .await
         .unwrap();
+    a_guard_is_dispatched(store, w, incident, &op, at).await;
+    the_closed_incident_reads_back(store, w, incident, newer, &op, at).await;
+}
+
+/// A guard company is dispatched, sees only its own dispatch and moves it only as its state
+/// allows; then the incident is closed, and a closed incident takes no more records.
+async fn a_guard_is_dispatched(
+    store: &SqlStore,
+    w: &World,
+    incident: i64,
+    op: &Actor,
+    at: UnixMicros,
+) {
     let dispatch = store
         .act(
             incident,
             IncidentAction::Dispatch {
                 guard_company_id: w.company,
             },
-            &op,
+            op,
             at,
         )
         .await
@@ -189,7 +212,7 @@ pub async fn engine_and_incidents(store: &SqlStore) {
                     state: DispatchState::Accepted,
                     report: String::new(),
                 },
-                &op,
+                op,
                 at,
             )
             .await,
@@ -208,7 +231,7 @@ pub async fn engine_and_incidents(store: &SqlStore) {
                     state,
                     report: "Allt lugnt".into(),
                 },
-                &op,
+                op,
                 at,
             )
             .await
@@ -222,17 +245,28 @@ pub async fn engine_and_incidents(store: &SqlStore) {
                 resolution: Resolution::UserError,
                 note: "Kund glömde koden".into(),
             },
-            &op,
+            op,
             UnixMicros(NOW + 20_000_000),
         )
         .await
         .unwrap();
     assert!(matches!(
         store
-            .act(incident, IncidentAction::Note("sent".into()), &op, at)
+            .act(incident, IncidentAction::Note("sent".into()), op, at)
             .await,
         Err(StoreError::Refused(vakt_core::incident::Refusal::Closed))
     ));
+}
+
+/// The closed incident reads back whole, leaves the queue for the site's history and the dashboard's times; a test mode that ran out ends through the engine.
+async fn the_closed_incident_reads_back(
+    store: &SqlStore,
+    w: &World,
+    incident: i64,
+    newer: ShardLease,
+    op: &Actor,
+    at: UnixMicros,
+) {
     let detail = store.incident(incident).await.unwrap();
     assert_eq!(detail.state, IncidentState::Closed);
     assert_eq!(detail.resolution, Some(Resolution::UserError));
@@ -270,7 +304,7 @@ pub async fn engine_and_incidents(store: &SqlStore) {
                 until: Some(UnixMicros(NOW)),
                 reason: "Service".into(),
             },
-            &op,
+            op,
         )
         .await
         .unwrap();

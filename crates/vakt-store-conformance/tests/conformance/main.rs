@@ -7,7 +7,7 @@
 //! share one journal order and recognise each other's duplicates, claim each outbox message
 //! once, and see each other's shard epochs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 

@@ -105,6 +105,11 @@ pub async fn customers_and_sites(store: &SqlStore) {
         .await
         .unwrap();
 
+    the_site_reads_back_whole(store, &w, &steps).await;
+}
+
+/// The site reads back whole: its fields, points, users, contacts in order with their passwords kept or changed, the instruction, the revoking code and test mode, and each change in the audit log.
+async fn the_site_reads_back_whole(store: &SqlStore, w: &World, steps: &[Step]) {
     let detail = store.site(w.site).await.unwrap();
     assert_eq!(detail.spec.latitude, Some(63.8258));
     assert_eq!(detail.spec.note, "Hund i huset");
