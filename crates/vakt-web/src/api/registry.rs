@@ -9,8 +9,9 @@ use serde::Deserialize;
 use vakt_core::Category;
 use vakt_core::access::Scope;
 use vakt_service::forms::{
-    self, ContactForm, CustomerForm, GuardCompanyForm, PointForm, SiteForm, StaffForm, UserForm,
+    ContactForm, CustomerForm, GuardCompanyForm, PointForm, SiteForm, StaffForm, UserForm,
 };
+use vakt_service::registry;
 
 use crate::api::authorize::authorize;
 use crate::api::error::{ApiError, ApiPath};
@@ -28,14 +29,10 @@ pub(super) async fn create_customer<S: Store>(
     input: Result<Json<CustomerForm>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let customer = body(input)?
-        .validate(vakt_service::registry::today(st.clock.now()))
-        .map_err(invalid)?;
-    Ok(created(
-        st.store
-            .save_customer(None, customer, &client.actor())
-            .await?,
-    ))
+    let form = body(input)?;
+    let by = client.actor();
+    let saved = registry::save_customer(&st.store, None, &form, st.clock.now(), &by).await?;
+    Ok(created(saved.map_err(invalid)?))
 }
 
 pub(super) async fn sites<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
@@ -49,10 +46,10 @@ pub(super) async fn create_site<S: Store>(
     input: Result<Json<SiteForm>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let site = body(input)?.validate().map_err(invalid)?;
-    Ok(created(
-        st.store.save_site(None, site, &client.actor()).await?,
-    ))
+    let form = body(input)?;
+    let by = client.actor();
+    let saved = registry::save_site(&st.store, None, &form, &by).await?;
+    Ok(created(saved.map_err(invalid)?))
 }
 
 pub(super) async fn site<S: Store>(
@@ -71,8 +68,10 @@ pub(super) async fn points<S: Store>(
     input: Result<Json<Vec<PointForm>>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let points = forms::validate_points(&body(input)?).map_err(invalid)?;
-    st.store.save_points(id, points, &client.actor()).await?;
+    let rows = body(input)?;
+    registry::save_points(&st.store, id, &rows, &client.actor())
+        .await?
+        .map_err(invalid)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -83,10 +82,10 @@ pub(super) async fn users<S: Store>(
     input: Result<Json<Vec<UserForm>>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let users = forms::validate_users(&body(input)?).map_err(invalid)?;
-    st.store
-        .save_panel_users(id, users, &client.actor())
-        .await?;
+    let rows = body(input)?;
+    registry::save_users(&st.store, id, &rows, &client.actor())
+        .await?
+        .map_err(invalid)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -97,11 +96,11 @@ pub(super) async fn contacts<S: Store>(
     input: Result<Json<Vec<ContactForm>>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let valid = forms::validate_contacts(&body(input)?).map_err(invalid)?;
-    let contacts = vakt_service::registry::hash_contacts(&st.hasher, st.entropy.as_ref(), valid)?;
-    st.store
-        .save_contacts(id, contacts, &client.actor())
-        .await?;
+    let rows = body(input)?;
+    let hashing = (&st.hasher, st.entropy.as_ref());
+    registry::save_contacts(&st.store, hashing, id, &rows, &client.actor())
+        .await?
+        .map_err(invalid)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -130,10 +129,9 @@ pub(super) async fn instruction<S: Store>(
         .into_iter()
         .map(|s| (s.action, s.note))
         .collect();
-    let steps = forms::validate_steps(&rows).map_err(invalid)?;
-    st.store
-        .save_instruction(id, category, steps, &client.actor())
-        .await?;
+    registry::save_instruction(&st.store, id, category, &rows, &client.actor())
+        .await?
+        .map_err(invalid)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -171,12 +169,10 @@ pub(super) async fn create_company<S: Store>(
     input: Result<Json<GuardCompanyForm>, JsonRejection>,
 ) -> Answer {
     let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
-    let company = body(input)?.validate(0).map_err(invalid)?;
-    Ok(created(
-        st.store
-            .save_guard_company(company, &client.actor())
-            .await?,
-    ))
+    let form = body(input)?;
+    let by = client.actor();
+    let saved = registry::save_guard_company(&st.store, 0, &form, &by).await?;
+    Ok(created(saved.map_err(invalid)?))
 }
 
 pub(super) async fn create_staff<S: Store>(

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect};
 use vakt_core::centre::Role;
 use vakt_service::access::{self};
 use vakt_service::forms::{GuardCompanyForm, Problem, StaffForm};
+use vakt_service::registry;
 use vakt_store::StoreError;
 
 use crate::auth::{Me, Refusal};
@@ -112,22 +113,17 @@ pub(super) async fn create_company<S: Store>(
         phone: fields.get("phone").into(),
         areas: fields.get("areas").into(),
     };
-    let problems = match form.validate(0) {
-        Ok(company) => match st
-            .store
-            .save_guard_company(company, &me.staff.actor())
-            .await
-        {
-            Ok(_) => return Ok(Redirect::to("/admin/guard-companies").into_response()),
-            Err(StoreError::Conflict(_)) => vec![Problem::new(
-                "name",
-                "duplicate",
-                "That company already exists.",
-                "Vaktbolaget finns redan.",
-            )],
-            Err(error) => return Err(Refusal::Store(me.lang, error)),
-        },
-        Err(problems) => problems,
+    let problems = match registry::save_guard_company(&st.store, 0, &form, &me.staff.actor()).await
+    {
+        Ok(Ok(_)) => return Ok(Redirect::to("/admin/guard-companies").into_response()),
+        Err(StoreError::Conflict(_)) => vec![Problem::new(
+            "name",
+            "duplicate",
+            "That company already exists.",
+            "Vaktbolaget finns redan.",
+        )],
+        Err(error) => return Err(Refusal::Store(me.lang, error)),
+        Ok(Err(problems)) => problems,
     };
     companies_view(&st, &me, &problems).await
 }

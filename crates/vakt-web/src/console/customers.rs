@@ -130,22 +130,24 @@ pub(super) async fn update_customer<S: Store>(
     Posted { me, fields }: Posted,
 ) -> Page {
     let form = customer_form(&fields);
-    let problems = match form.validate(registry::today(st.clock.now())) {
-        Ok(customer) => match st
-            .store
-            .save_customer(Some(id), customer, &me.staff.actor())
-            .await
-        {
-            Ok(_) => return Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
-            Err(StoreError::Conflict(_)) => vec![Problem::new(
-                "identity",
-                "duplicate",
-                "A customer with this number already exists.",
-                "En kund med det numret finns redan.",
-            )],
-            Err(error) => return Err(Refusal::Store(me.lang, error)),
-        },
-        Err(problems) => problems,
+    let problems = match registry::save_customer(
+        &st.store,
+        Some(id),
+        &form,
+        st.clock.now(),
+        &me.staff.actor(),
+    )
+    .await
+    {
+        Ok(Ok(_)) => return Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
+        Err(StoreError::Conflict(_)) => vec![Problem::new(
+            "identity",
+            "duplicate",
+            "A customer with this number already exists.",
+            "En kund med det numret finns redan.",
+        )],
+        Err(error) => return Err(Refusal::Store(me.lang, error)),
+        Ok(Err(problems)) => problems,
     };
     customer_view(&st, &me, id, Some(form), &problems).await
 }
@@ -163,13 +165,11 @@ pub(super) async fn create_customer<S: Store>(
         phone: fields.get("phone").into(),
         language: fields.get("language").into(),
     };
-    let problems = match form.validate(registry::today(st.clock.now())) {
-        Ok(customer) => match st
-            .store
-            .save_customer(None, customer, &me.staff.actor())
+    let problems =
+        match registry::save_customer(&st.store, None, &form, st.clock.now(), &me.staff.actor())
             .await
         {
-            Ok(_) => return Ok(Redirect::to("/customers").into_response()),
+            Ok(Ok(_)) => return Ok(Redirect::to("/customers").into_response()),
             Err(StoreError::Conflict(_)) => vec![Problem::new(
                 "identity",
                 "duplicate",
@@ -177,9 +177,8 @@ pub(super) async fn create_customer<S: Store>(
                 "En kund med det numret finns redan.",
             )],
             Err(error) => return Err(Refusal::Store(me.lang, error)),
-        },
-        Err(problems) => problems,
-    };
+            Ok(Err(problems)) => problems,
+        };
     Ok(render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
         &CustomersPage {

@@ -21,6 +21,15 @@ use crate::state::{Store, WebState};
 /// What a part's form came to: stored (or the store's refusal), or problems to show.
 type Outcome = Result<Result<(), StoreError>, Vec<Problem>>;
 
+/// A service-layer change as the forms here report it.
+fn outcome(changed: registry::Changed<()>) -> Outcome {
+    match changed {
+        Ok(Ok(())) => Ok(Ok(())),
+        Ok(Err(problems)) => Err(problems),
+        Err(error) => Ok(Err(error)),
+    }
+}
+
 /// Back to the site after a stored change; the site again with the problems otherwise.
 async fn finish<S: Store>(
     st: &WebState<S>,
@@ -63,10 +72,7 @@ pub(super) async fn points<S: Store>(
                 location: field(r, "location"),
             })
             .collect();
-        match forms::validate_points(&rows) {
-            Ok(points) => Ok(st.store.save_points(id, points, &actor).await),
-            Err(p) => Err(p),
-        }
+        outcome(registry::save_points(&st.store, id, &rows, &actor).await)
     };
     finish(&st, &me, id, "points", outcome).await
 }
@@ -87,10 +93,7 @@ pub(super) async fn users<S: Store>(
                 name: field(r, "name"),
             })
             .collect();
-        match forms::validate_users(&rows) {
-            Ok(users) => Ok(st.store.save_panel_users(id, users, &actor).await),
-            Err(p) => Err(p),
-        }
+        outcome(registry::save_users(&st.store, id, &rows, &actor).await)
     };
     finish(&st, &me, id, "users", outcome).await
 }
@@ -127,15 +130,8 @@ pub(super) async fn contacts<S: Store>(
             .collect();
         rows.sort_by_key(|(order, _)| *order);
         let rows: Vec<ContactForm> = rows.into_iter().map(|(_, r)| r).collect();
-        match forms::validate_contacts(&rows) {
-            Ok(valid) => Ok(
-                match registry::hash_contacts(&st.hasher, st.entropy.as_ref(), valid) {
-                    Ok(contacts) => st.store.save_contacts(id, contacts, &actor).await,
-                    Err(error) => Err(error),
-                },
-            ),
-            Err(p) => Err(p),
-        }
+        let hashing = (&st.hasher, st.entropy.as_ref());
+        outcome(registry::save_contacts(&st.store, hashing, id, &rows, &actor).await)
     };
     finish(&st, &me, id, "contacts", outcome).await
 }
@@ -156,17 +152,16 @@ pub(super) async fn instruction<S: Store>(
             .filter(|r| field(r, "remove").is_empty() && !field(r, "action").is_empty())
             .map(|r| (field(r, "action"), field(r, "note")))
             .collect();
-        match (category, forms::validate_steps(&rows)) {
-            (Some(category), Ok(steps)) => {
-                Ok(st.store.save_instruction(id, category, steps, &actor).await)
+        match category {
+            Some(category) => {
+                outcome(registry::save_instruction(&st.store, id, category, &rows, &actor).await)
             }
-            (None, _) => Err(vec![Problem::new(
+            None => Err(vec![Problem::new(
                 "category",
                 "category",
                 "Choose an alarm type.",
                 "Välj larmtyp.",
             )]),
-            (_, Err(p)) => Err(p),
         }
     };
     finish(&st, &me, id, "instruction", outcome).await
@@ -181,11 +176,7 @@ pub(super) async fn revoking_code<S: Store>(
     let outcome: Outcome = {
         let code = fields.get("code");
         let entropy = st.entropy.as_ref();
-        match registry::set_revoking_code(&st.store, &st.hasher, entropy, id, code, &actor).await {
-            Ok(Ok(())) => Ok(Ok(())),
-            Ok(Err(p)) => Err(p),
-            Err(error) => Ok(Err(error)),
-        }
+        outcome(registry::set_revoking_code(&st.store, &st.hasher, entropy, id, code, &actor).await)
     };
     finish(&st, &me, id, "revoking-code", outcome).await
 }

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect};
 use vakt_core::Category;
 use vakt_core::centre::{Permission, PointKind, StepAction};
 use vakt_service::forms::{Problem, SiteForm};
+use vakt_service::registry;
 use vakt_store::{SiteDetail, StoreError};
 
 use crate::auth::{Me, Refusal};
@@ -158,18 +159,16 @@ pub(super) async fn create_site<S: Store>(
     Posted { me, fields }: Posted,
 ) -> Page {
     let form = site_form(&fields);
-    let problems = match form.validate() {
-        Ok(site) => match st.store.save_site(None, site, &me.staff.actor()).await {
-            Ok(id) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
-            Err(StoreError::Conflict(_)) => vec![Problem::new(
-                "name",
-                "duplicate",
-                "A site with this name and address already exists.",
-                "Ett objekt med samma namn och adress finns redan.",
-            )],
-            Err(error) => return Err(Refusal::Store(me.lang, error)),
-        },
-        Err(problems) => problems,
+    let problems = match registry::save_site(&st.store, None, &form, &me.staff.actor()).await {
+        Ok(Ok(id)) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
+        Err(StoreError::Conflict(_)) => vec![Problem::new(
+            "name",
+            "duplicate",
+            "A site with this name and address already exists.",
+            "Ett objekt med samma namn och adress finns redan.",
+        )],
+        Err(error) => return Err(Refusal::Store(me.lang, error)),
+        Ok(Err(problems)) => problems,
     };
     Ok(render_status(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -317,16 +316,21 @@ pub(super) async fn update_site<S: Store>(
     Path(id): Path<i64>,
     Posted { me, fields }: Posted,
 ) -> Page {
-    let problems = match site_form(&fields).validate() {
-        Ok(site) => match st.store.save_site(Some(id), site, &me.staff.actor()).await {
-            Ok(_) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
-            Err(error @ StoreError::NotFound) => return Err(Refusal::Store(me.lang, error)),
-            Err(StoreError::Conflict(what)) => {
-                vec![Problem::new("name", "conflict", what.clone(), what)]
-            }
-            Err(error) => return Err(Refusal::Store(me.lang, error)),
-        },
-        Err(problems) => problems,
+    let problems = match registry::save_site(
+        &st.store,
+        Some(id),
+        &site_form(&fields),
+        &me.staff.actor(),
+    )
+    .await
+    {
+        Ok(Ok(_)) => return Ok(Redirect::to(&format!("/sites/{id}")).into_response()),
+        Err(error @ StoreError::NotFound) => return Err(Refusal::Store(me.lang, error)),
+        Err(StoreError::Conflict(what)) => {
+            vec![Problem::new("name", "conflict", what.clone(), what)]
+        }
+        Err(error) => return Err(Refusal::Store(me.lang, error)),
+        Ok(Err(problems)) => problems,
     };
     site_view(&st, &me, id, &problems).await
 }
