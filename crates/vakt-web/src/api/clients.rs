@@ -4,14 +4,14 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use vakt_core::access::{Scope, parse_scopes};
+use vakt_core::access::parse_scopes;
 use vakt_service::access::{self, RevokeError};
 use vakt_service::forms::Problem;
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::{ApiError, ApiPath};
 use crate::api::json::{Answer, Shared, body, invalid};
 use crate::state::Store;
@@ -26,18 +26,16 @@ pub struct ClientForm {
     scopes: Vec<String>,
 }
 
-pub(super) async fn list<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers, Scope::Admin).await?;
+pub(super) async fn list<S: Store>(State(st): Shared<S>, Client(_client): Client) -> Answer {
     let clients = st.store.api_clients().await?;
     Ok(Json(serde_json::json!({ "clients": clients })).into_response())
 }
 
 pub(super) async fn create<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     input: Result<Json<ClientForm>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::Admin).await?;
     let form = body(input)?;
     let scopes = parse_scopes(&form.scopes.join(" ")).map_err(|word| {
         invalid(vec![Problem::new(
@@ -65,10 +63,9 @@ pub(super) async fn create<S: Store>(
 
 pub(super) async fn revoke<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath(id): ApiPath<i64>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::Admin).await?;
     match access::revoke_api_client(&st.store, id, &client.actor(), st.clock.now()).await {
         Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
         Err(RevokeError::Configured) => Err(ApiError::new(

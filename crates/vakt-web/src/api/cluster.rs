@@ -4,18 +4,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
-use vakt_core::access::Scope;
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::ApiError;
 use crate::state::{Store, WebState};
 
 /// This node's part of the cluster: its number, the live nodes and the engine shards it runs.
 pub(crate) async fn cluster<S: Store>(
     State(st): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&st, &headers, Scope::ClusterRead).await?;
     Ok(Json((st.cluster)()))
 }

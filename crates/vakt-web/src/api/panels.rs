@@ -5,11 +5,10 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use vakt_core::access::Scope;
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::{ApiError, ApiPath};
 use crate::panel_link::links::{LinkError, LinkView, PanelCommand};
 use crate::state::{Store, WebState};
@@ -17,9 +16,8 @@ use crate::state::{Store, WebState};
 /// `GET /api/v1/panels`: every connected panel.
 pub async fn api_panels<S: Store>(
     State(st): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
 ) -> Result<Json<Vec<LinkView>>, ApiError> {
-    let _client = authorize(&st, &headers, Scope::Panels).await?;
     Ok(Json(st.links.all()))
 }
 
@@ -37,10 +35,9 @@ fn not_connected_with(status: StatusCode) -> ApiError {
 /// `GET /api/v1/sites/{id}/panel`: a site's connected panel.
 pub async fn api_site_panel<S: Store>(
     State(st): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
     ApiPath(site_id): ApiPath<i64>,
 ) -> Result<Json<LinkView>, ApiError> {
-    let _client = authorize(&st, &headers, Scope::Panels).await?;
     st.links
         .for_site(site_id)
         .map(Json)
@@ -51,11 +48,10 @@ pub async fn api_site_panel<S: Store>(
 /// panel's refusal, if any, and the state after.
 pub async fn api_command<S: Store>(
     State(st): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
     ApiPath(site_id): ApiPath<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    let _client = authorize(&st, &headers, Scope::Panels).await?;
     let command: PanelCommand = serde_json::from_slice(&body).map_err(|e| {
         ApiError::bad_request(
             format!("The command is not valid: {e}."),

@@ -3,49 +3,44 @@
 use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use vakt_core::Category;
-use vakt_core::access::Scope;
 use vakt_service::forms::{
     ContactForm, CustomerForm, GuardCompanyForm, PointForm, SiteForm, StaffForm, UserForm,
 };
 use vakt_service::registry;
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::{ApiError, ApiPath};
 use crate::api::json::{Answer, Shared, body, created, invalid};
 use crate::state::Store;
 
-pub(super) async fn customers<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
+pub(super) async fn customers<S: Store>(State(st): Shared<S>, Client(_client): Client) -> Answer {
     Ok(Json(serde_json::json!({ "customers": st.store.customers().await? })).into_response())
 }
 
 pub(super) async fn create_customer<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     input: Result<Json<CustomerForm>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let form = body(input)?;
     let by = client.actor();
     let saved = registry::save_customer(&st.store, None, &form, st.clock.now(), &by).await?;
     Ok(created(saved.map_err(invalid)?))
 }
 
-pub(super) async fn sites<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
+pub(super) async fn sites<S: Store>(State(st): Shared<S>, Client(_client): Client) -> Answer {
     Ok(Json(serde_json::json!({ "sites": st.store.sites().await? })).into_response())
 }
 
 pub(super) async fn create_site<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     input: Result<Json<SiteForm>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let form = body(input)?;
     let by = client.actor();
     let saved = registry::save_site(&st.store, None, &form, &by).await?;
@@ -54,20 +49,18 @@ pub(super) async fn create_site<S: Store>(
 
 pub(super) async fn site<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(_client): Client,
     ApiPath(id): ApiPath<i64>,
 ) -> Answer {
-    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
     Ok(Json(st.store.site(id).await?).into_response())
 }
 
 pub(super) async fn points<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<PointForm>>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let rows = body(input)?;
     registry::save_points(&st.store, id, &rows, &client.actor())
         .await?
@@ -77,11 +70,10 @@ pub(super) async fn points<S: Store>(
 
 pub(super) async fn users<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<UserForm>>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let rows = body(input)?;
     registry::save_users(&st.store, id, &rows, &client.actor())
         .await?
@@ -91,11 +83,10 @@ pub(super) async fn users<S: Store>(
 
 pub(super) async fn contacts<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<Vec<ContactForm>>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let rows = body(input)?;
     let hashing = (&st.hasher, st.entropy.as_ref());
     registry::save_contacts(&st.store, hashing, id, &rows, &client.actor())
@@ -114,11 +105,10 @@ pub(super) struct StepInput {
 
 pub(super) async fn instruction<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath((id, category)): ApiPath<(i64, String)>,
     input: Result<Json<Vec<StepInput>>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let Some(category) = Category::ALL.into_iter().find(|c| c.as_str() == category) else {
         return Err(ApiError::bad_request(
             "Unknown alarm category.",
@@ -143,11 +133,10 @@ pub(super) struct SiteRef {
 
 pub(super) async fn attach<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     ApiPath(id): ApiPath<i64>,
     input: Result<Json<SiteRef>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::TransmittersWrite).await?;
     let site = body(input)?;
     st.store
         .attach_transmitter(id, site.site_id, &client.actor())
@@ -155,8 +144,7 @@ pub(super) async fn attach<S: Store>(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-pub(super) async fn companies<S: Store>(State(st): Shared<S>, headers: HeaderMap) -> Answer {
-    let _client = authorize(&st, &headers, Scope::RegistryRead).await?;
+pub(super) async fn companies<S: Store>(State(st): Shared<S>, Client(_client): Client) -> Answer {
     Ok(
         Json(serde_json::json!({ "guard_companies": st.store.guard_companies().await? }))
             .into_response(),
@@ -165,10 +153,9 @@ pub(super) async fn companies<S: Store>(State(st): Shared<S>, headers: HeaderMap
 
 pub(super) async fn create_company<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     input: Result<Json<GuardCompanyForm>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::RegistryWrite).await?;
     let form = body(input)?;
     let by = client.actor();
     let saved = registry::save_guard_company(&st.store, 0, &form, &by).await?;
@@ -177,10 +164,9 @@ pub(super) async fn create_company<S: Store>(
 
 pub(super) async fn create_staff<S: Store>(
     State(st): Shared<S>,
-    headers: HeaderMap,
+    Client(client): Client,
     input: Result<Json<StaffForm>, JsonRejection>,
 ) -> Answer {
-    let client = authorize(&st, &headers, Scope::Admin).await?;
     let form = body(input)?;
     let id = vakt_service::access::create_staff(
         &st.store,

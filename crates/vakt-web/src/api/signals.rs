@@ -4,14 +4,12 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use vakt_core::UnixMicros;
-use vakt_core::access::Scope;
 use vakt_store::SignalFilter;
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::ApiError;
 use crate::state::{Store, WebState};
 
@@ -42,10 +40,9 @@ fn instant(field: &str, text: Option<&str>) -> Result<Option<UnixMicros>, ApiErr
 
 pub(crate) async fn signals<S: Store>(
     State(state): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
     query: Result<Query<SignalsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let _client = authorize(&state, &headers, Scope::SignalsRead).await?;
     let Query(query) = query.map_err(|rejection| {
         ApiError::bad_request(
             format!("Bad query: {rejection}"),

@@ -4,21 +4,19 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use vakt_core::access::Scope;
 use vakt_service::TransmitterInput;
 use vakt_service::transmitters::{self, Trouble};
 
-use crate::api::authorize::authorize;
+use crate::api::authorize::Client;
 use crate::api::error::{ApiError, ApiPath};
 use crate::state::{Store, WebState};
 
 pub(crate) async fn list<S: Store>(
     State(state): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
 ) -> Result<Response, ApiError> {
-    let _client = authorize(&state, &headers, Scope::TransmittersRead).await?;
     let transmitters = state.store.transmitters().await?;
     let items: Vec<serde_json::Value> = transmitters.iter().map(transmitters::describe).collect();
     Ok(Json(serde_json::json!({ "transmitters": items })).into_response())
@@ -26,10 +24,9 @@ pub(crate) async fn list<S: Store>(
 
 pub(crate) async fn import<S: Store>(
     State(state): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
     body: Result<Json<Vec<TransmitterInput>>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let _client = authorize(&state, &headers, Scope::TransmittersWrite).await?;
     let Json(inputs) = body.map_err(|rejection| {
         ApiError::bad_request(
             format!(
@@ -79,10 +76,9 @@ pub(crate) async fn import<S: Store>(
 
 pub(crate) async fn delete<S: Store>(
     State(state): State<Arc<WebState<S>>>,
-    headers: HeaderMap,
+    Client(_client): Client,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
-    let _client = authorize(&state, &headers, Scope::TransmittersWrite).await?;
     state.store.delete_transmitter(id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
