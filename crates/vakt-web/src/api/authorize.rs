@@ -124,7 +124,10 @@ mod tests {
         let (mut path, mut method) = (String::new(), String::new());
         let mut documented = Vec::new();
         for line in document.lines() {
-            if let Some(p) = line.strip_prefix("  /api/").and_then(|p| p.strip_suffix(':')) {
+            if let Some(p) = line
+                .strip_prefix("  /api/")
+                .and_then(|p| p.strip_suffix(':'))
+            {
                 path = format!("/api/{p}");
             } else if let Some(m) = line
                 .strip_prefix("    ")
@@ -144,7 +147,10 @@ mod tests {
         documented.sort();
         table.sort();
         assert_eq!(documented, table);
-        assert_eq!(scope_for("GET", "/api/v1/signals"), Some(Scope::SignalsRead));
+        assert_eq!(
+            scope_for("GET", "/api/v1/signals"),
+            Some(Scope::SignalsRead)
+        );
         assert_eq!(scope_for("GET", "/api/v1/nothing"), None);
     }
 }
