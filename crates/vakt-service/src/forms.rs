@@ -71,7 +71,8 @@ impl Problem {
 pub struct Problems(pub Vec<Problem>);
 
 impl Problems {
-    fn push(&mut self, problem: Problem) {
+    /// Adds a problem.
+    pub fn push(&mut self, problem: Problem) {
         self.0.push(problem);
     }
 

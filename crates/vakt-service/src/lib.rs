@@ -7,6 +7,7 @@
 //!
 //! - [`access`]: signing in (staff and customers), checking secrets, API clients.
 //! - [`incidents`]: what operators do to an incident, and checking a caller's secret.
+//! - [`keys`]: test mode and key custody.
 //! - [`registry`]: changes to customers, sites and contacts.
 //! - [`transmitters`]: importing, describing and linking transmitters.
 //! - [`forms`], [`input`]: what people type, parsed once into rows or a list of problems.
@@ -16,6 +17,7 @@ pub mod access;
 pub mod forms;
 pub mod incidents;
 pub mod input;
+pub mod keys;
 pub mod registry;
 pub mod secret;
 pub mod transmitters;

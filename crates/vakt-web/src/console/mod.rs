@@ -32,8 +32,7 @@ type Shared<S> = State<Arc<WebState<S>>>;
 /// Longest wait between a change and the queue's refresh, in milliseconds: changes that
 /// arrive together are sent as one refresh.
 pub const QUEUE_COALESCE_MS: u64 = 100;
-/// How long a test mode may be set for, in minutes (a week).
-pub const TEST_MINUTES_MAX: u32 = 7 * 24 * 60;
+pub use vakt_service::keys::TEST_MINUTES_MAX;
 
 const STYLE: &str = include_str!("../../static/console.css");
 const SCRIPT: &str = include_str!("../../static/console.js");

@@ -7,15 +7,16 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use vakt_core::Category;
 use vakt_core::centre::KeyAction;
-use vakt_service::forms::{self, ContactForm, PointForm, Problem, UserForm};
+use vakt_service::forms::{ContactForm, PointForm, Problem, UserForm};
+use vakt_service::keys::{self, TestModeForm};
 use vakt_service::registry;
-use vakt_store::{StoreError, TestMode};
+use vakt_store::StoreError;
 
+use super::Shared;
 use super::sites::site_view;
-use super::{Shared, TEST_MINUTES_MAX};
 use crate::auth::{Me, Refusal};
 use crate::extract::Posted;
-use crate::page::{Page, field, store_err};
+use crate::page::{Page, field};
 use crate::state::{Store, WebState};
 
 /// What a part's form came to: stored (or the store's refusal), or problems to show.
@@ -187,52 +188,13 @@ pub(super) async fn test_mode<S: Store>(
     Posted { me, fields }: Posted,
 ) -> Page {
     let actor = me.staff.actor();
-    let outcome: Outcome = {
-        let zone = match fields.get("zone").trim() {
-            "" => Ok(None),
-            text => text.parse::<u32>().map(Some).map_err(|_| ()),
-        };
-        let minutes = fields.get("minutes").trim();
-        let until = if fields.get("end") == "1" {
-            Ok(None)
-        } else {
-            match minutes.parse::<u32>() {
-                Ok(m) if (1..=TEST_MINUTES_MAX).contains(&m) => {
-                    Ok(Some(st.clock.now().add_micros(i64::from(m) * 60_000_000)))
-                }
-                _ => Err(Problem::new(
-                    "minutes",
-                    "minutes",
-                    format!("Give the test time in minutes, 1 to {TEST_MINUTES_MAX}."),
-                    format!("Ange testtiden i minuter, 1 till {TEST_MINUTES_MAX}."),
-                )),
-            }
-        };
-        let mut p = forms::Problems::default();
-        let reason = p.optional("reason", fields.get("reason"), forms::NAME_CHARS_MAX);
-        match (zone, until, p.finish(())) {
-            (Ok(zone), Ok(until), Ok(())) => Ok(st
-                .store
-                .set_test_mode(
-                    id,
-                    TestMode {
-                        zone,
-                        until,
-                        reason,
-                    },
-                    &actor,
-                )
-                .await),
-            (Err(()), _, _) => Err(vec![Problem::new(
-                "zone",
-                "zone",
-                "Choose a zone or the whole site.",
-                "Välj en zon eller hela objektet.",
-            )]),
-            (_, Err(problem), _) => Err(vec![problem]),
-            (_, _, Err(p)) => Err(p),
-        }
+    let form = TestModeForm {
+        zone: fields.get("zone").into(),
+        minutes: fields.get("minutes").into(),
+        reason: fields.get("reason").into(),
+        end: fields.get("end") == "1",
     };
+    let outcome = outcome(keys::set_test_mode(&st.store, id, &form, st.clock.now(), &actor).await);
     finish(&st, &me, id, "test-mode", outcome).await
 }
 
@@ -243,43 +205,16 @@ pub(super) async fn keys<S: Store>(
     Posted { me, fields }: Posted,
 ) -> Page {
     let actor = me.staff.actor();
-    let outcome: Outcome = if fields.get("key_action") == KeyAction::SentForDestruction.as_str() {
-        let site = st.store.site(id).await.map_err(store_err(&me))?;
-        match fields
-            .get("key")
-            .parse::<i64>()
-            .ok()
-            .filter(|k| site.keys.iter().any(|key| key.id == *k))
-        {
-            Some(key) => Ok(st
-                .store
-                .key_action(
-                    key,
-                    KeyAction::SentForDestruction,
-                    String::new(),
-                    None,
-                    &actor,
-                )
-                .await),
-            None => Err(vec![Problem::new(
-                "key",
-                "key",
-                "Choose one of the site's keys.",
-                "Välj en av objektets nycklar.",
-            )]),
-        }
+    let outcome = if fields.get("key_action") == KeyAction::SentForDestruction.as_str() {
+        let key = fields.get("key").parse::<i64>().ok();
+        outcome(keys::destroy_key(&st.store, id, key, &actor).await)
     } else {
-        let mut p = forms::Problems::default();
-        let label = p.required("label", fields.get("label"), 64);
-        let storage = p.required("storage", fields.get("storage"), forms::NAME_CHARS_MAX);
-        match p.finish(()) {
-            Ok(()) => Ok(st
-                .store
-                .add_key(id, label, storage, &actor)
+        let key = (fields.get("label"), fields.get("storage"));
+        outcome(
+            keys::add_key(&st.store, id, key, &actor)
                 .await
-                .map(|_| ())),
-            Err(p) => Err(p),
-        }
+                .map(|r| r.map(|_| ())),
+        )
     };
     finish(&st, &me, id, "keys", outcome).await
 }
