@@ -19,9 +19,17 @@ pub(crate) async fn log_request(
     response
 }
 
-/// Headers every response carries: no framing, no sniffing, scripts only from Vakt itself.
+/// Headers every response carries: no framing, no sniffing, scripts only from Vakt itself,
+/// and no copy kept by the browser (Back after signing out must not show a customer's
+/// data) unless the route said otherwise, as the static files do.
 pub(crate) async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+    }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         header::HeaderValue::from_static("nosniff"),

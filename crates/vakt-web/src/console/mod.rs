@@ -36,19 +36,32 @@ pub use vakt_service::keys::TEST_MINUTES_MAX;
 
 const STYLE: &str = include_str!("../../static/console.css");
 const SCRIPT: &str = include_str!("../../static/console.js");
+/// The static files' caching: an hour, then asked again (every other answer is `no-store`).
+const STATIC_CACHE: &str = "public, max-age=3600";
 
 /// The console's routes.
 pub fn routes<S: Store>() -> Router<Arc<WebState<S>>> {
     Router::new()
         .route(
             "/static/console.css",
-            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE) }),
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, STATIC_CACHE),
+                    ],
+                    STYLE,
+                )
+            }),
         )
         .route(
             "/static/console.js",
             get(|| async {
                 (
-                    [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, STATIC_CACHE),
+                    ],
                     SCRIPT,
                 )
             }),

@@ -497,3 +497,57 @@ fn a_new_data_folder_is_private_from_the_start() {
     assert_eq!(mode(&data.join("secret-key")), 0o600);
     assert_eq!(mode(&data.join("vakt.db")), 0o600);
 }
+
+/// Back after signing out must not show what was on screen: every page and API answer is
+/// `Cache-Control: no-store`, so the browser keeps no copy of a customer's personnummer;
+/// only the console's own style sheet and script may be cached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_page_with_private_data_is_kept_by_the_browser() {
+    let app = vakt_testkit::spawn_app().await;
+    let (status, body) = http(
+        app.http,
+        "POST",
+        "/api/v1/customers",
+        Some("test-token"),
+        Some(r#"{"kind":"private","name":"Karin Ek","identity":"811218-9876"}"#),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201, "{body}");
+    let form = vakt_service::forms::StaffForm {
+        login: "kundtjanst".into(),
+        name: "Kim Kund".into(),
+        role: Role::CustomerService.as_str().into(),
+        password: STAFF_PASSWORD.into(),
+        ..vakt_service::forms::StaffForm::default()
+    };
+    let by = vakt_store::Actor::system();
+    let entropy = vakt_core::OsEntropy;
+    vakt_service::access::create_staff(&app.app.store, &app.app.hasher, &entropy, &form, &by)
+        .await
+        .unwrap();
+    let console = Console::sign_in(app.http, "kundtjanst", STAFF_PASSWORD).await;
+    let no_store = |headers: &str| {
+        headers
+            .to_lowercase()
+            .lines()
+            .any(|l| l.starts_with("cache-control:") && l.contains("no-store"))
+    };
+    let customers = console.get("/customers").await;
+    assert!(customers.body.contains("811218-9876") || customers.body.contains("19811218-9876"));
+    assert!(no_store(&customers.headers), "{}", customers.headers);
+    let signed_out = vakt_testkit::request(app.http, "GET", "/login", "", None)
+        .await
+        .unwrap();
+    assert!(no_store(&signed_out.headers), "{}", signed_out.headers);
+    let api = vakt_testkit::request(app.http, "GET", "/api/v1/customers", "", None)
+        .await
+        .unwrap();
+    assert!(no_store(&api.headers), "{}", api.headers);
+    let style = vakt_testkit::request(app.http, "GET", "/static/console.css", "", None)
+        .await
+        .unwrap();
+    assert_eq!(style.status, 200);
+    assert!(!no_store(&style.headers), "{}", style.headers);
+    app.app.shutdown().await;
+}
