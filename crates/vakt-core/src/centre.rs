@@ -149,6 +149,13 @@ vocabulary! {
 }
 
 impl DispatchState {
+    /// Whether the call-out is still under way (not reported, not called off): while one is,
+    /// the same company is not sent to the same incident again.
+    #[must_use]
+    pub fn is_open(self) -> bool {
+        !matches!(self, DispatchState::Reported | DispatchState::Cancelled)
+    }
+
     /// Whether a dispatch may move from `self` to `next`.
     #[must_use]
     pub fn may_become(self, next: DispatchState) -> bool {

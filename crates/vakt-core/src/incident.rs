@@ -67,6 +67,9 @@ pub enum Refusal {
     TakeFirst,
     /// The person to reassign to does not handle alarms: their name.
     CannotHandleAlarms(String),
+    /// This guard company is already on a call-out for the incident: its name. A second one
+    /// is sent only after the first is reported or called off.
+    AlreadyDispatched(String),
 }
 
 impl Refusal {
@@ -83,6 +86,12 @@ impl Refusal {
             Refusal::TakeFirst => "Ta larmet först.".to_owned(),
             Refusal::CannotHandleAlarms(name) if en => format!("{name} does not handle alarms."),
             Refusal::CannotHandleAlarms(name) => format!("{name} hanterar inte larm."),
+            Refusal::AlreadyDispatched(company) if en => {
+                format!("{company} is already on its way to this alarm.")
+            }
+            Refusal::AlreadyDispatched(company) => {
+                format!("{company} är redan på väg till det här larmet.")
+            }
         }
     }
 }
@@ -128,9 +137,35 @@ pub fn decide(life: &Life, mover: i64, change: &Move) -> Result<Decision, Refusa
     }
 }
 
+/// Whether `company` may be sent on a call-out for an incident whose dispatches to it stand
+/// at `states`: not while one of them is still under way (a second click, a second operator).
+///
+/// # Errors
+/// `AlreadyDispatched` naming the company.
+pub fn may_dispatch(company: &str, states: &[crate::centre::DispatchState]) -> Result<(), Refusal> {
+    if states.iter().any(|s| s.is_open()) {
+        Err(Refusal::AlreadyDispatched(company.to_owned()))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_company_is_sent_again_only_after_its_call_out_ends() {
+        use crate::centre::DispatchState as D;
+        assert!(may_dispatch("Nordvakt", &[]).is_ok());
+        for open in [D::Requested, D::Accepted, D::OnSite] {
+            let refused = may_dispatch("Nordvakt", &[D::Reported, open]);
+            assert_eq!(refused, Err(Refusal::AlreadyDispatched("Nordvakt".into())));
+        }
+        assert!(may_dispatch("Nordvakt", &[D::Reported, D::Cancelled]).is_ok());
+        let text = Refusal::AlreadyDispatched("Nordvakt".into()).text("sv");
+        assert_eq!(text, "Nordvakt är redan på väg till det här larmet.");
+    }
 
     const OLLE: i64 = 1;
     const OSKAR: i64 = 2;

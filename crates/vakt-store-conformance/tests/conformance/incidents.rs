@@ -200,6 +200,16 @@ async fn a_guard_is_dispatched(
         .await
         .unwrap()
         .expect("a dispatch id");
+    // A second click on the same company while its call-out is under way sends nobody.
+    let again = IncidentAction::Dispatch {
+        guard_company_id: w.company,
+    };
+    assert!(matches!(
+        store.act(incident, again.clone(), op, at).await,
+        Err(StoreError::Refused(
+            vakt_core::incident::Refusal::AlreadyDispatched(_)
+        ))
+    ));
     let for_company = store.dispatches_for(w.company).await.unwrap();
     assert_eq!(for_company.len(), 1);
     assert_eq!(for_company[0].state, DispatchState::Requested);
@@ -238,6 +248,26 @@ async fn a_guard_is_dispatched(
             .unwrap();
         assert_eq!(moved, incident);
     }
+    // Once the report is in, the company may be sent again (a second call-out).
+    let second = store
+        .act(incident, again, op, at)
+        .await
+        .unwrap()
+        .expect("a second dispatch after the report");
+    assert_ne!(second, dispatch);
+    store
+        .update_dispatch(
+            second,
+            w.company,
+            DispatchUpdate {
+                state: DispatchState::Cancelled,
+                report: String::new(),
+            },
+            op,
+            at,
+        )
+        .await
+        .unwrap();
     store
         .act(
             incident,

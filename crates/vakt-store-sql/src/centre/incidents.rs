@@ -502,6 +502,19 @@ async fn record(
                     "{company} does not cover the site's guard area"
                 )));
             }
+            let states: Vec<String> = sqlx::query_scalar(
+                "SELECT state FROM dispatches WHERE incident_id = $1 AND guard_company_id = $2",
+            )
+            .bind(id)
+            .bind(guard_company_id)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db)?;
+            let states: Vec<DispatchState> = states
+                .iter()
+                .filter_map(|s| DispatchState::parse(s))
+                .collect();
+            incident::may_dispatch(&company, &states).map_err(StoreError::Refused)?;
             let dispatch: i64 = sqlx::query_scalar(
                     "INSERT INTO dispatches (incident_id, guard_company_id, state, requested_at_us, requested_by)
                      VALUES ($1, $2, 'requested', $3, $4) RETURNING id",

@@ -268,6 +268,24 @@ async fn a_burglary_is_taken_handled_and_closed_with_every_step_in_its_log() {
         )
         .await;
     assert_eq!(sent.status, 303);
+    // A second click sends nobody twice: the operator is told the guard is on the way.
+    let twice = operator
+        .post(
+            &format!("/incidents/{id}/dispatch"),
+            &[("company", &seeded.company.to_string())],
+        )
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert!(twice.body.contains("redan på väg"), "{}", twice.body);
+    assert_eq!(
+        app.app
+            .store
+            .dispatches_for(seeded.company)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     the_guard_reports_and_the_operator_closes(&app, &seeded, &operator, id).await;
     app.app.shutdown().await;
