@@ -187,19 +187,31 @@ texts! {
     "engine_lag_warning" => "Larmmotorn ligger efter mottagaren: nya larm når kön med fördröjning.", "The alarm engine is behind the receiver: new alarms reach the queue late.";
     "no_contact" => "Ingen kontakt med objektet", "No contact with the site";
     "contact_restored" => "Kontakten återställd", "Contact restored";
-    "save_order" => "Ordning", "Order";
+    "save_order" => "Turordning", "Call order";
     "instructions" => "Åtgärdsinstruktioner", "Action instructions";
     "default_instruction" => "Standardinstruktion (ingen egen ändring)", "Default instruction (not changed for this site)";
     "changed_by" => "Ändrad av", "Changed by";
     "sound_on" => "Ljud på", "Sound on";
     "live" => "Live", "Live";
-    "offline" => "Frånkopplad – försöker igen", "Disconnected – retrying";
+    "offline" => "Ingen anslutning – försöker igen", "No connection – retrying";
     "site_note" => "Anteckning för operatörer", "Note for operators";
     "outbox" => "Utskick", "Outbox";
     "delivered" => "Levererat", "Delivered";
     "pending" => "Väntar", "Pending";
     "all_categories" => "Alla larmtyper", "All alarm types";
     "operator_hours" => "Operatörstimmar", "Operator-hours";
+    "control_panel" => "Centralapparat", "Control panel";
+}
+
+/// How a zone is named for people: zone 0 is the control panel itself (a box tamper, mains,
+/// battery), every other number a zone.
+#[must_use]
+pub fn zone_name(lang: Lang, zone: u32) -> String {
+    if zone == 0 {
+        lang.t("control_panel").to_owned()
+    } else {
+        format!("{} {zone}", lang.t("zone"))
+    }
 }
 
 #[cfg(test)]
@@ -215,5 +227,16 @@ mod tests {
         assert_eq!(Lang::Sv.t("queue"), "Larmkö");
         assert_eq!(Lang::En.t("queue"), "Alarm queue");
         assert_eq!(Lang::parse("en-GB"), Lang::En);
+    }
+
+    /// Words an alarm operator reads one way only: *frånkopplat* is disarmed, so a lost
+    /// connection is "Ingen anslutning"; zone 0 is the control panel, not "Zon 0".
+    #[test]
+    fn alarm_swedish_says_what_it_means() {
+        assert!(!Lang::Sv.t("offline").contains("Frånkopplad"));
+        assert_eq!(Lang::Sv.t("save_order"), "Turordning");
+        assert_eq!(zone_name(Lang::Sv, 0), "Centralapparat");
+        assert_eq!(zone_name(Lang::En, 0), "Control panel");
+        assert_eq!(zone_name(Lang::Sv, 4), "Zon 4");
     }
 }

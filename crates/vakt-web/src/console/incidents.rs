@@ -144,7 +144,7 @@ fn event_lines(
                     .point(zone)
                     .map(|p| p.kind.label(lang.code()))
                     .unwrap_or_default();
-                what = format!("{} {zone}: {what} {kind}", lang.t("zone"))
+                what = format!("{}: {what} {kind}", crate::i18n::zone_name(lang, zone))
                     .trim()
                     .to_owned();
             }
