@@ -19,27 +19,20 @@ pub const SESSION_COOKIE: &str = "vakt_session";
 /// The language cookie's name.
 pub const LANG_COOKIE: &str = "vakt_lang";
 
-/// How sign-in and secrets are guarded.
+/// How sign-in and secrets are guarded: the service layer's policy, and how the cookie is set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SecurityConfig {
     /// Mark cookies Secure (HTTPS only).
     pub secure_cookies: bool,
-    /// How long a session lasts, in hours.
-    pub session_hours: u32,
-    /// Failures in a row that lock a password or code.
-    pub failures_max: u32,
-    /// How long a lock lasts, in seconds.
-    pub lock_s: u32,
+    /// Session length and lockout.
+    pub policy: Policy,
 }
 
 impl Default for SecurityConfig {
     fn default() -> SecurityConfig {
-        let policy = Policy::default();
         SecurityConfig {
             secure_cookies: true,
-            session_hours: policy.session_hours,
-            failures_max: policy.failures_max,
-            lock_s: policy.lock_s,
+            policy: Policy::default(),
         }
     }
 }
@@ -48,11 +41,7 @@ impl SecurityConfig {
     /// The sign-in and lockout policy the service layer applies.
     #[must_use]
     pub fn policy(self) -> Policy {
-        Policy {
-            session_hours: self.session_hours,
-            failures_max: self.failures_max,
-            lock_s: self.lock_s,
-        }
+        self.policy
     }
 }
 

@@ -312,9 +312,11 @@ fn web_state(
         entropy: Arc::new(vakt_core::OsEntropy),
         security: vakt_web::auth::SecurityConfig {
             secure_cookies: settings.security.secure_cookies,
-            session_hours: settings.security.session_hours.max(1),
-            failures_max: settings.security.failures_max.max(1),
-            lock_s: settings.security.lock_s,
+            policy: vakt_service::access::Policy {
+                session_hours: settings.security.session_hours.max(1),
+                failures_max: settings.security.failures_max.max(1),
+                lock_s: settings.security.lock_s,
+            },
         },
         changes: changes.clone(),
         clock: Arc::new(SystemClock),
